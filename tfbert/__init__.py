@@ -1,0 +1,11 @@
+"""BERT for TensorFlow 2 / Keras 3: models, heads, tokenizer, checkpoints."""
+
+from tfbert.classifier import BertClassifier
+from tfbert.config import BertConfig
+from tfbert.embedding import BertEmbedding
+from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
+from tfbert.model import BertModel
+from tfbert.pretrainer import BertPretrainer
+
+__all__ = ["BertClassifier", "BertConfig", "BertEmbedding", "BertModel",
+           "BertPretrainer", "MaskedLanguageModel", "NextSentencePrediction"]

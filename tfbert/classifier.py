@@ -1,0 +1,68 @@
+"""BertClassifier: a classification or regression head on the pooled output."""
+
+import keras
+
+from tfbert.config import BertConfig, as_bert_config
+from tfbert.model import BertModel, TokenIdsModel
+
+TASK_TYPES = ("classification", "regression", "multilabel")
+
+
+@keras.saving.register_keras_serializable(package="tfbert")
+class BertClassifier(TokenIdsModel):
+    """`BertModel -> pooled_output -> Dropout -> Dense(num_labels)`: logits `[b, num_labels]`.
+
+    Google's `run_classifier.py` head. `task_type` says how the logits are
+    read: "classification" (softmax; loss
+    `SparseCategoricalCrossentropy(from_logits=True)`), "multilabel" (sigmoid
+    per label; `BinaryCrossentropy(from_logits=True)`) or "regression"
+    (`num_labels=1`, the raw score; `MeanSquaredError`).
+
+    Example:
+
+        clf = BertClassifier(config, num_labels=2)
+        clf.compile(optimizer="adam",
+                    loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+        logits = clf({"input_ids": ids, "input_mask": mask, "segment_ids": seg})
+    """
+
+    def __init__(self, config, num_labels=2, task_type="classification",
+                 dropout_rate=None, **kwargs):
+        super().__init__(**kwargs)
+        self.config = as_bert_config(config)
+        if task_type not in TASK_TYPES:
+            raise ValueError(f"task_type must be one of {TASK_TYPES}, got {task_type!r}.")
+        if task_type == "regression" and num_labels != 1:
+            raise ValueError(f"regression needs num_labels=1, got {num_labels}.")
+        if num_labels < 1:
+            raise ValueError(f"num_labels must be >= 1, got {num_labels}.")
+        self.num_labels = num_labels
+        self.task_type = task_type
+        self.dropout_rate = (self.config.hidden_dropout_prob
+                             if dropout_rate is None else dropout_rate)
+        self.bert = BertModel(self.config, name="bert", dtype=self.dtype_policy)
+        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
+        self.classifier = keras.layers.Dense(
+            num_labels, name="classifier", dtype=self.dtype_policy,
+            kernel_initializer=keras.initializers.TruncatedNormal(
+                stddev=self.config.initializer_range))
+        self.build(None)
+
+    def build(self, inputs_shape=None):
+        self.classifier.build((None, self.config.hidden_size))
+        self.built = True
+
+    def call(self, inputs, training=None):
+        pooled = self.bert(inputs, training=training)["pooled_output"]
+        return self.classifier(self.dropout(pooled, training=training))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(config=self.config.to_dict(), num_labels=self.num_labels,
+                      task_type=self.task_type, dropout_rate=self.dropout_rate)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(BertConfig.from_dict(config.pop("config")), **config)

@@ -1,0 +1,66 @@
+"""BertConfig: the fields of Google's `bert_config.json`, one for one.
+
+Reads Google's files (extra keys such as `pooler_type` are warned about and
+ignored) and Hugging Face `config.json` files, whose BERT keys are the same
+(`layer_norm_eps` included; HF-only keys are ignored with a warning).
+
+Example:
+
+    config = BertConfig.from_json_file("uncased_L-12_H-768_A-12/bert_config.json")
+    config = BertConfig(vocab_size=30522, hidden_size=128, num_hidden_layers=2,
+                        num_attention_heads=2, intermediate_size=512)
+"""
+
+import dataclasses
+
+from tfcore.config import ConfigError, JsonConfig
+from tfcore.layers.activations import ACTIVATIONS
+
+# Google's modeling.py hard-codes this epsilon; HF's config names it layer_norm_eps.
+LAYER_NORM_EPSILON = 1e-12
+
+
+@dataclasses.dataclass(frozen=True)
+class BertConfig(JsonConfig):
+    """Hyper-parameters of a BERT encoder (defaults: Google's BertConfig class)."""
+
+    vocab_size: int
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: int = 3072
+    hidden_act: str = "gelu"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    max_position_embeddings: int = 512
+    type_vocab_size: int = 16
+    initializer_range: float = 0.02
+    layer_norm_eps: float = LAYER_NORM_EPSILON
+
+    def __post_init__(self):
+        for key in ("vocab_size", "hidden_size", "num_hidden_layers",
+                    "num_attention_heads", "intermediate_size",
+                    "max_position_embeddings", "type_vocab_size"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"key '{key}' must be positive, got {getattr(self, key)}.")
+        if self.hidden_size % self.num_attention_heads:
+            raise ConfigError(
+                f"key 'hidden_size' ({self.hidden_size}) must be divisible by "
+                f"'num_attention_heads' ({self.num_attention_heads}).")
+        if self.hidden_act not in ACTIVATIONS:
+            raise ConfigError(
+                f"key 'hidden_act' must be one of {sorted(ACTIVATIONS)}, got {self.hidden_act!r}.")
+        for key in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise ConfigError(f"key '{key}' must be in [0, 1), got {getattr(self, key)}.")
+
+
+def as_bert_config(config) -> BertConfig:
+    """Accepts a BertConfig, a dict (e.g. from `get_config`) or a JSON path."""
+    if isinstance(config, BertConfig):
+        return config
+    if isinstance(config, dict):
+        return BertConfig.from_dict(config)
+    if isinstance(config, str):
+        return BertConfig.from_json_file(config)
+    raise TypeError(f"Expected a BertConfig, dict or path, got {type(config).__name__}.")

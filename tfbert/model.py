@@ -1,0 +1,109 @@
+"""BertModel: the BERT encoder, inputs and outputs with Google's names."""
+
+import keras
+import tensorflow as tf
+
+from tfbert.config import BertConfig, as_bert_config
+from tfbert.embedding import BertEmbedding
+from tfcore.layers import TransformerBlock
+
+
+BERT_INPUT_NAMES = ("input_ids", "segment_ids", "input_mask")
+
+
+class TokenIdsModel(keras.Model):
+    """A keras.Model whose inputs are a dict of int32 `[batch, seq]` token tensors.
+
+    `export()` defaults to a signature with those names, any batch size and
+    length (Keras alone would name them `args_0...` and declare float32).
+    """
+
+    INPUT_NAMES = BERT_INPUT_NAMES
+
+    def input_signature(self):
+        """`[{name: tf.TensorSpec([None, None], tf.int32)}]` for `tf.function`/export."""
+        return [{name: tf.TensorSpec([None, None], tf.int32, name=name)
+                 for name in self.INPUT_NAMES}]
+
+    def export(self, filepath, format="tf_saved_model", verbose=None,
+               input_signature=None, **kwargs):
+        if input_signature is None:
+            input_signature = self.input_signature()
+        return super().export(filepath, format=format, verbose=verbose,
+                              input_signature=input_signature, **kwargs)
+
+
+@keras.saving.register_keras_serializable(package="tfbert")
+class BertModel(TokenIdsModel):
+    """BERT encoder (post-LN transformer).
+
+    Inputs: a dict of int32 `[batch, seq]` tensors: `input_ids`, and optional
+    `segment_ids` (default 0) and `input_mask` (1 = token, 0 = padding,
+    default all 1).
+
+    Outputs: `{"sequence_output": [batch, seq, hidden],
+    "pooled_output": [batch, hidden]}` (pooled = tanh(Dense(first token))).
+
+    Example:
+
+        config = BertConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                            num_attention_heads=2, intermediate_size=64)
+        model = BertModel(config)
+        out = model({"input_ids": tf.constant([[2, 7, 3, 0]]),
+                     "input_mask": tf.constant([[1, 1, 1, 0]])})
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = as_bert_config(config)
+        c = self.config
+        policy = self.dtype_policy
+        self.embedding = BertEmbedding(
+            c.vocab_size, c.hidden_size, c.max_position_embeddings,
+            c.type_vocab_size, c.initializer_range, c.layer_norm_eps,
+            c.hidden_dropout_prob, name="embeddings", dtype=policy)
+        self.encoder_layers = [
+            TransformerBlock(
+                c.num_attention_heads, c.intermediate_size, c.hidden_act,
+                dropout_rate=c.hidden_dropout_prob,
+                attention_dropout_rate=c.attention_probs_dropout_prob,
+                layer_norm_epsilon=c.layer_norm_eps, norm_first=False, causal=False,
+                initializer_range=c.initializer_range, name=f"layer_{i}", dtype=policy)
+            for i in range(c.num_hidden_layers)
+        ]
+        self.pooler = keras.layers.Dense(
+            c.hidden_size, activation="tanh", name="pooler",
+            kernel_initializer=keras.initializers.TruncatedNormal(stddev=c.initializer_range),
+            dtype=policy)
+        self.build(None)
+
+    def build(self, inputs_shape=None):
+        # Every weight's shape follows from the config, so build eagerly:
+        # weights exist right after construction (checkpoint loading, summary).
+        hidden_shape = (None, None, self.config.hidden_size)
+        self.embedding.build()
+        for block in self.encoder_layers:
+            block.build(hidden_shape)
+        self.pooler.build((None, self.config.hidden_size))
+        self.built = True
+
+    def call(self, inputs, training=None):
+        input_ids = inputs["input_ids"]
+        input_mask = inputs.get("input_mask")
+        if input_mask is None:
+            input_mask = tf.ones_like(input_ids)
+        x = self.embedding(input_ids, inputs.get("segment_ids"), training=training)
+        for block in self.encoder_layers:
+            x = block(x, attention_mask=input_mask, training=training)
+        pooled = self.pooler(x[:, 0])
+        return {"sequence_output": x, "pooled_output": pooled}
+
+    def get_config(self):
+        config = super().get_config()
+        config["config"] = self.config.to_dict()
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(BertConfig.from_dict(config.pop("config")), **config)

@@ -1,0 +1,120 @@
+"""BertPretrainer: BertModel + masked-LM and next-sentence heads, fit()-able."""
+
+import keras
+import tensorflow as tf
+
+from tfbert.config import BertConfig, as_bert_config
+from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
+from tfbert.model import BertModel
+
+# Google's get_masked_lm_output adds this to the weight sum to avoid 0/0.
+MLM_WEIGHT_EPSILON = 1e-5
+
+
+def masked_lm_loss(logits, label_ids, weights):
+    """Google's MLM loss: weighted mean over masked positions.
+
+    Args: logits `[b, P, vocab]`, label_ids int `[b, P]`, weights `[b, P]`
+    (0 for padding predictions). Returns a float32 scalar.
+    """
+    logits = tf.cast(logits, tf.float32)
+    weights = tf.cast(weights, tf.float32)
+    per_position = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(label_ids, tf.int32), logits=logits)
+    return tf.reduce_sum(per_position * weights) / (tf.reduce_sum(weights) + MLM_WEIGHT_EPSILON)
+
+
+def next_sentence_loss(logits, labels):
+    """Mean cross-entropy of `[b, 2]` logits against int labels `[b]` or `[b, 1]`."""
+    labels = tf.reshape(tf.cast(labels, tf.int32), [-1])
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=labels, logits=tf.cast(logits, tf.float32)))
+
+
+def _scale_for_replicas(loss):
+    """Keras sums replica gradients: a per-replica mean must be divided by their number."""
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    return loss / replicas if replicas > 1 else loss
+
+
+@keras.saving.register_keras_serializable(package="tfbert")
+class BertPretrainer(keras.Model):
+    """BERT with MLM and NSP heads; trains with `compile(optimizer)` + `fit(ds)`.
+
+    Call on a dict with `input_ids`, `segment_ids`, `input_mask` (`[b, s]`) and
+    `masked_lm_positions` (`[b, P]`); returns
+    `{"masked_lm_logits": [b, P, vocab], "next_sentence_logits": [b, 2]}`.
+    `fit` takes datasets of Google's TFRecord feature dicts (also
+    `masked_lm_ids`, `masked_lm_weights`, `next_sentence_labels`) with no
+    separate labels: the loss is MLM + NSP, the MLM part weighted by
+    `masked_lm_weights`. Metrics: `masked_lm_accuracy`,
+    `next_sentence_accuracy`, `masked_lm_loss`, `next_sentence_loss`.
+
+    Example:
+
+        pretrainer = BertPretrainer(config)
+        pretrainer.compile(optimizer=keras.optimizers.AdamW(1e-4))
+        pretrainer.fit(dataset_of_feature_dicts, epochs=1)
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = as_bert_config(config)
+        c = self.config
+        self.bert = BertModel(c, name="bert", dtype=self.dtype_policy)
+        self.masked_lm = MaskedLanguageModel(
+            c.vocab_size, c.hidden_act, c.layer_norm_eps, c.initializer_range,
+            name="masked_lm", dtype=self.dtype_policy)
+        self.next_sentence = NextSentencePrediction(
+            c.initializer_range, name="next_sentence", dtype=self.dtype_policy)
+        self.masked_lm_loss_tracker = keras.metrics.Mean(name="masked_lm_loss")
+        self.next_sentence_loss_tracker = keras.metrics.Mean(name="next_sentence_loss")
+        self.masked_lm_accuracy = keras.metrics.Mean(name="masked_lm_accuracy")
+        self.next_sentence_accuracy = keras.metrics.Mean(name="next_sentence_accuracy")
+        self.build(None)
+
+    def build(self, inputs_shape=None):
+        self.masked_lm.build((None, None, self.config.hidden_size))
+        self.next_sentence.build((None, self.config.hidden_size))
+        self.built = True
+
+    def call(self, inputs, training=None):
+        outputs = self.bert(inputs, training=training)
+        mlm_logits = self.masked_lm(outputs["sequence_output"],
+                                    inputs["masked_lm_positions"],
+                                    self.bert.embedding.word_embeddings)
+        nsp_logits = self.next_sentence(outputs["pooled_output"])
+        return {"masked_lm_logits": mlm_logits, "next_sentence_logits": nsp_logits}
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
+                     training=True):
+        mlm = masked_lm_loss(y_pred["masked_lm_logits"], x["masked_lm_ids"],
+                             x["masked_lm_weights"])
+        nsp = next_sentence_loss(y_pred["next_sentence_logits"],
+                                 x["next_sentence_labels"])
+        self.masked_lm_loss_tracker.update_state(mlm)
+        self.next_sentence_loss_tracker.update_state(nsp)
+        total = mlm + nsp
+        if self.losses:
+            total += tf.add_n([tf.cast(l, tf.float32) for l in self.losses])
+        return _scale_for_replicas(total)
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        mlm_pred = tf.argmax(y_pred["masked_lm_logits"], axis=-1, output_type=tf.int32)
+        mlm_correct = tf.cast(mlm_pred == tf.cast(x["masked_lm_ids"], tf.int32), tf.float32)
+        self.masked_lm_accuracy.update_state(
+            mlm_correct, sample_weight=tf.cast(x["masked_lm_weights"], tf.float32))
+        nsp_pred = tf.argmax(y_pred["next_sentence_logits"], axis=-1, output_type=tf.int32)
+        nsp_labels = tf.reshape(tf.cast(x["next_sentence_labels"], tf.int32), [-1])
+        self.next_sentence_accuracy.update_state(tf.cast(nsp_pred == nsp_labels, tf.float32))
+        return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    def get_config(self):
+        config = super().get_config()
+        config["config"] = self.config.to_dict()
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(BertConfig.from_dict(config.pop("config")), **config)

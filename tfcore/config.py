@@ -1,0 +1,138 @@
+"""JsonConfig: frozen dataclasses that read and write JSON files.
+
+Configs follow the conventions of `bert_config.json`: field names are the
+JSON keys. Reading is strict about what matters and lenient about the rest:
+
+- an unknown key is logged as a warning and ignored (Google's and Hugging
+  Face's files carry extra keys such as `pooler_type` or `architectures`);
+- a missing required key or a value of the wrong type raises `ConfigError`
+  naming the key and the file.
+
+Example:
+
+    @dataclasses.dataclass(frozen=True)
+    class TinyConfig(JsonConfig):
+        vocab_size: int
+        hidden_size: int = 16
+
+    cfg = TinyConfig.from_json_file("tiny.json")
+    cfg.to_json_file("copy.json")
+"""
+
+import dataclasses
+import json
+import os
+import tempfile
+import typing
+from typing import Any, ClassVar, Dict, Mapping
+
+from absl import logging
+
+
+class ConfigError(ValueError):
+    """A config file or dict is malformed; the message names the key and source."""
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _check_value(key: str, value: Any, tp, source: str) -> Any:
+    """Returns `value` converted to field type `tp`, or raises ConfigError."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Union:  # Optional[X]
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _check_value(key, value, args[0], source)
+    ok = True
+    if tp is bool:
+        ok = isinstance(value, bool)
+    elif tp is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif tp is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif tp is str:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(
+            f"{source}: key '{key}' must be of type {_type_name(tp)}, "
+            f"got {value!r} ({type(value).__name__})."
+        )
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class JsonConfig:
+    """Base class for frozen dataclass configs with JSON round trips.
+
+    Subclasses may set `_ALIASES` (a class-level dict) mapping keys of other
+    formats to field names, e.g. `{"n_layer": "num_hidden_layers"}`.
+    """
+
+    _ALIASES: ClassVar[Dict[str, str]] = {}
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any], source: str = "<dict>"):
+        """Builds a config from a dict; `source` names it in errors."""
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: expected a JSON object, got {type(values).__name__}.")
+        hints = typing.get_type_hints(cls)
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        kwargs, unknown = {}, []
+        for key, value in values.items():
+            name = cls._ALIASES.get(key, key)
+            if name not in fields:
+                unknown.append(key)
+                continue
+            kwargs[name] = _check_value(key, value, hints[name], source)
+        if unknown:
+            logging.warning("%s: ignoring unknown keys %s", source, sorted(unknown))
+        missing = [
+            name for name, f in fields.items()
+            if name not in kwargs
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+        if missing:
+            raise ConfigError(f"{source}: missing required key(s) {missing}.")
+        try:
+            return cls(**kwargs)
+        except ConfigError as e:
+            raise ConfigError(f"{source}: {e}") from None
+
+    @classmethod
+    def from_json_file(cls, path: str):
+        """Reads a JSON file; errors name the file."""
+        try:
+            with open(path, encoding="utf-8") as f:
+                values = json.load(f)
+        except FileNotFoundError:
+            raise ConfigError(f"Config file not found: {path}") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path}: not valid JSON ({e}).") from None
+        return cls.from_dict(values, source=path)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_json_string(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True) + "\n"
+
+    def to_json_file(self, path: str) -> None:
+        """Writes atomically: a temporary file in the same folder, then rename."""
+        folder = os.path.dirname(os.path.abspath(path))
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(self.to_json_string())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+            raise
+
+    def replace(self, **changes):
+        """Returns a copy with `changes` applied (validated like the original)."""
+        return dataclasses.replace(self, **changes)

@@ -1,0 +1,9 @@
+"""Transformer layers shared by tfbert and tfgpt."""
+
+from tfcore.layers.activations import get_activation
+from tfcore.layers.attention import MultiHeadAttention, causal_mask
+from tfcore.layers.feed_forward import FeedForward
+from tfcore.layers.transformer_block import TransformerBlock
+
+__all__ = ["FeedForward", "MultiHeadAttention", "TransformerBlock",
+           "causal_mask", "get_activation"]

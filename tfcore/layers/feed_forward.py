@@ -1,0 +1,48 @@
+"""Position-wise feed-forward network of a transformer block."""
+
+import keras
+
+from tfcore.layers.activations import get_activation
+
+
+@keras.saving.register_keras_serializable(package="tfcore")
+class FeedForward(keras.layers.Layer):
+    """`[..., hidden] -> Dense(intermediate) -> activation -> Dense(hidden)`.
+
+    The two kernels are `[hidden, intermediate]` (`intermediate/dense`) and
+    `[intermediate, hidden]` (`output/dense`) as in Google's checkpoints.
+
+    Example:
+
+        ffn = FeedForward(intermediate_size=256, activation="gelu")
+        y = ffn(tf.random.normal([2, 8, 64]))   # [2, 8, 64]
+    """
+
+    def __init__(self, intermediate_size, activation="gelu", initializer_range=0.02,
+                 **kwargs):
+        super().__init__(**kwargs)
+        self.intermediate_size = intermediate_size
+        self.activation = activation
+        self.initializer_range = initializer_range
+        self._activation_fn = get_activation(activation)
+
+    def build(self, x_shape):
+        init = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
+        self.intermediate = keras.layers.Dense(
+            self.intermediate_size, kernel_initializer=init, name="intermediate",
+            dtype=self.dtype_policy)
+        self.intermediate.build(x_shape)
+        self.output_dense = keras.layers.Dense(
+            x_shape[-1], kernel_initializer=init, name="output_dense",
+            dtype=self.dtype_policy)
+        self.output_dense.build(tuple(x_shape[:-1]) + (self.intermediate_size,))
+
+    def call(self, x):
+        return self.output_dense(self._activation_fn(self.intermediate(x)))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(intermediate_size=self.intermediate_size,
+                      activation=self.activation,
+                      initializer_range=self.initializer_range)
+        return config

@@ -1,0 +1,102 @@
+"""The one transformer block shared by BERT (post-LN) and GPT (pre-LN, causal)."""
+
+import keras
+
+from tfcore.layers.attention import MultiHeadAttention
+from tfcore.layers.feed_forward import FeedForward
+
+
+@keras.saving.register_keras_serializable(package="tfcore")
+class TransformerBlock(keras.layers.Layer):
+    """Self-attention + feed-forward with residuals: `[b, s, h] -> [b, s, h]`.
+
+    `norm_first=False` is BERT's post-LN block:
+        x = LN(x + Dropout(Attention(x))); x = LN(x + Dropout(FFN(x)))
+    `norm_first=True` is GPT-2's pre-LN block:
+        x = x + Dropout(Attention(LN(x))); x = x + Dropout(FFN(LN(x)))
+
+    Args:
+      num_heads, intermediate_size, activation: attention heads, FFN width and
+        activation name (see `tfcore.layers.activations`).
+      dropout_rate: dropout on both residual branches.
+      attention_dropout_rate: dropout on the attention probabilities.
+      layer_norm_epsilon: 1e-12 for BERT, 1e-5 for GPT-2.
+      norm_first: pre-LN (True) or post-LN (False).
+      causal: mask future positions.
+
+    Call args: `x [b, s, h]`, `attention_mask` (`[b, k]` or `[b, s, k]`, 1 =
+    attend), and `cache`/`cache_index` as in `MultiHeadAttention` (then
+    `(output, updated_cache)` is returned).
+
+    Example:
+
+        block = TransformerBlock(num_heads=4, intermediate_size=256)
+        y = block(tf.random.normal([2, 8, 64]), attention_mask=tf.ones([2, 8]))
+    """
+
+    def __init__(self, num_heads, intermediate_size, activation="gelu",
+                 dropout_rate=0.1, attention_dropout_rate=0.1,
+                 layer_norm_epsilon=1e-12, norm_first=False, causal=False,
+                 initializer_range=0.02, **kwargs):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.intermediate_size = intermediate_size
+        self.activation = activation
+        self.dropout_rate = dropout_rate
+        self.attention_dropout_rate = attention_dropout_rate
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.norm_first = norm_first
+        self.causal = causal
+        self.initializer_range = initializer_range
+
+    def build(self, x_shape, *args, **kwargs):
+        policy = self.dtype_policy
+        self.attention = MultiHeadAttention(
+            self.num_heads, dropout_rate=self.attention_dropout_rate,
+            causal=self.causal, initializer_range=self.initializer_range,
+            name="attention", dtype=policy)
+        self.attention.build(x_shape)
+        self.feed_forward = FeedForward(
+            self.intermediate_size, activation=self.activation,
+            initializer_range=self.initializer_range, name="feed_forward",
+            dtype=policy)
+        self.feed_forward.build(x_shape)
+        self.attention_layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, name="attention_layer_norm", dtype=policy)
+        self.attention_layer_norm.build(x_shape)
+        self.output_layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, name="output_layer_norm", dtype=policy)
+        self.output_layer_norm.build(x_shape)
+        self.attention_dropout = keras.layers.Dropout(self.dropout_rate, dtype=policy)
+        self.output_dropout = keras.layers.Dropout(self.dropout_rate, dtype=policy)
+
+    def call(self, x, attention_mask=None, cache=None, cache_index=None,
+             training=None):
+        residual = x
+        if self.norm_first:
+            x = self.attention_layer_norm(x)
+        attended = self.attention(x, attention_mask=attention_mask, cache=cache,
+                                  cache_index=cache_index, training=training)
+        if cache is not None:
+            attended, cache = attended
+        x = residual + self.attention_dropout(attended, training=training)
+        if not self.norm_first:
+            x = self.attention_layer_norm(x)
+
+        residual = x
+        if self.norm_first:
+            x = self.output_layer_norm(x)
+        x = residual + self.output_dropout(self.feed_forward(x), training=training)
+        if not self.norm_first:
+            x = self.output_layer_norm(x)
+        return x if cache is None else (x, cache)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            num_heads=self.num_heads, intermediate_size=self.intermediate_size,
+            activation=self.activation, dropout_rate=self.dropout_rate,
+            attention_dropout_rate=self.attention_dropout_rate,
+            layer_norm_epsilon=self.layer_norm_epsilon, norm_first=self.norm_first,
+            causal=self.causal, initializer_range=self.initializer_range)
+        return config
