@@ -23,6 +23,19 @@ import tensorflow as tf
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+_STRATEGY = []
+
+
+def mirrored_strategy():
+    """One MirroredStrategy over the two logical CPUs for the whole session.
+
+    Several strategies in one process collide in their collective-op keys.
+    """
+    if not _STRATEGY:
+        _STRATEGY.append(tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]))
+    return _STRATEGY[0]
+
+
 def to_numpy(tree):
     return tf.nest.map_structure(lambda t: np.asarray(t), tree)
 

@@ -2,6 +2,7 @@
 
 import keras
 
+from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.model import BertModel, TokenIdsModel
 
@@ -9,7 +10,7 @@ TASK_TYPES = ("classification", "regression", "multilabel")
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
-class BertClassifier(TokenIdsModel):
+class BertClassifier(PretrainedMixin, TokenIdsModel):
     """`BertModel -> pooled_output -> Dropout -> Dense(num_labels)`: logits `[b, num_labels]`.
 
     Google's `run_classifier.py` head. `task_type` says how the logits are
@@ -55,6 +56,16 @@ class BertClassifier(TokenIdsModel):
     def call(self, inputs, training=None):
         pooled = self.bert(inputs, training=training)["pooled_output"]
         return self.classifier(self.dropout(pooled, training=training))
+
+    def checkpoint_parts(self):
+        return [("bert/", self.bert), ("classifier/", self.classifier)]
+
+    @classmethod
+    def _kwargs_from_checkpoint(cls, canonical, kwargs):
+        # A saved classifier knows its number of labels; a plain encoder does not.
+        if "num_labels" not in kwargs and "classifier/kernel" in canonical:
+            kwargs = dict(kwargs, num_labels=canonical["classifier/kernel"].shape[1])
+        return kwargs
 
     def get_config(self):
         config = super().get_config()

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.embedding import BertEmbedding
 from tfcore.layers import TransformerBlock
@@ -34,7 +35,7 @@ class TokenIdsModel(keras.Model):
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
-class BertModel(TokenIdsModel):
+class BertModel(PretrainedMixin, TokenIdsModel):
     """BERT encoder (post-LN transformer).
 
     Inputs: a dict of int32 `[batch, seq]` tensors: `input_ids`, and optional
@@ -97,6 +98,9 @@ class BertModel(TokenIdsModel):
             x = block(x, attention_mask=input_mask, training=training)
         pooled = self.pooler(x[:, 0])
         return {"sequence_output": x, "pooled_output": pooled}
+
+    def checkpoint_parts(self):
+        return [("bert/", self)]
 
     def get_config(self):
         config = super().get_config()

@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
 from tfbert.model import BertModel
@@ -38,7 +39,7 @@ def _scale_for_replicas(loss):
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
-class BertPretrainer(keras.Model):
+class BertPretrainer(PretrainedMixin, keras.Model):
     """BERT with MLM and NSP heads; trains with `compile(optimizer)` + `fit(ds)`.
 
     Call on a dict with `input_ids`, `segment_ids`, `input_mask` (`[b, s]`) and
@@ -108,6 +109,10 @@ class BertPretrainer(keras.Model):
         nsp_labels = tf.reshape(tf.cast(x["next_sentence_labels"], tf.int32), [-1])
         self.next_sentence_accuracy.update_state(tf.cast(nsp_pred == nsp_labels, tf.float32))
         return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    def checkpoint_parts(self):
+        return [("bert/", self.bert), ("masked_lm/", self.masked_lm),
+                ("next_sentence/", self.next_sentence)]
 
     def get_config(self):
         config = super().get_config()

@@ -7,6 +7,7 @@ import pytest
 import tensorflow as tf
 
 from tests.testing import (assert_close, check_keras_save_load, check_saved_model_export,
+                           mirrored_strategy,
                            run_layer_test, to_numpy)
 from tfbert import BertClassifier, BertConfig, BertEmbedding, BertModel
 from tfcore.config import ConfigError
@@ -211,7 +212,7 @@ def test_mixed_bfloat16_outputs_close_to_float32():
 
 
 def test_mirrored_strategy_scope_builds_and_trains():
-    strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+    strategy = mirrored_strategy()
     with strategy.scope():
         model = BertClassifier(tiny_config(), num_labels=2)
         model.compile(optimizer=keras.optimizers.SGD(0.1),

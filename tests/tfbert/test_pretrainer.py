@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.testing import assert_close, check_keras_save_load, run_layer_test, to_numpy
+from tests.testing import (assert_close, check_keras_save_load, mirrored_strategy,
+                           run_layer_test, to_numpy)
 from tfbert import BertConfig, BertPretrainer, MaskedLanguageModel, NextSentencePrediction
 from tfbert.pretrainer import MLM_WEIGHT_EPSILON
 
@@ -125,7 +126,7 @@ def test_pretrainer_keras_round_trip(tmp_path):
 def test_pretrainer_trains_under_mixed_bfloat16_and_mirrored_strategy():
     keras.mixed_precision.set_global_policy("mixed_bfloat16")
     try:
-        strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
+        strategy = mirrored_strategy()
         with strategy.scope():
             model = BertPretrainer(tiny_config())
             model.compile(optimizer=keras.optimizers.Adam(3e-3))

@@ -1,0 +1,327 @@
+"""Load and save BERT weights: Google TF1, Hugging Face and our own folders.
+
+The name tables below are data: each row maps one of our weights to its
+Google TF1 variable name and its Hugging Face key, with whether the stored
+array is the transpose of ours. Loading is strict: every checkpoint entry is
+used or explicitly ignored (optimizer slots, `global_step`, tied-decoder
+copies, `position_ids` buffers), every model weight is filled, and otherwise
+the error lists missing, unexpected and mis-shaped names. The exception is a
+head the checkpoint lacks (classifier, MLM/NSP heads, pooler): it keeps its
+fresh initialisation and is named in a warning.
+
+`save_pretrained` writes Google's layout (`bert_config.json`,
+`bert_model.ckpt.*` with Google's variable names, `vocab.txt`), so a saved
+folder also loads in Google's TF1 code.
+"""
+
+import glob
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfbert.config import BertConfig
+
+GOOGLE_CONFIG, HF_CONFIG = "bert_config.json", "config.json"
+GOOGLE_CHECKPOINT = "bert_model.ckpt"
+HF_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+VOCAB_FILE = "vocab.txt"
+
+# Weights a checkpoint may lack: they keep their initialisation (with a warning).
+OPTIONAL_PREFIXES = ("masked_lm/", "next_sentence/", "classifier/", "bert/pooler/")
+
+# Checkpoint entries that are never model weights.
+IGNORED = [re.compile(p) for p in (
+    r"(^|/)adam_[mv]$", r"(^|/)(global_step|good_steps|loss_scale)$",
+    r"position_ids$", r"^cls\.predictions\.decoder\.(weight|bias)$",
+)]
+
+
+def _dense(ours, google, hf):
+    """Rows of a dense layer: Google keeps [in, out] kernels, HF [out, in]."""
+    return [(f"{ours}/kernel", f"{google}/kernel", f"{hf}.weight", False, True),
+            (f"{ours}/bias", f"{google}/bias", f"{hf}.bias", False, False)]
+
+
+def _norm(ours, google, hf):
+    return [(f"{ours}/gamma", f"{google}/gamma", f"{hf}.weight", False, False),
+            (f"{ours}/beta", f"{google}/beta", f"{hf}.bias", False, False)]
+
+
+def _table(num_layers):
+    """Rows (ours, google, hugging_face, google_transposed, hf_transposed)."""
+    e, ge, he = "bert/embeddings", "bert/embeddings", "bert.embeddings"
+    rows = [(f"{e}/{n}", f"{ge}/{n}", f"{he}.{n}.weight", False, False)
+            for n in ("word_embeddings", "position_embeddings", "token_type_embeddings")]
+    rows += _norm(f"{e}/layer_norm", f"{ge}/LayerNorm", f"{he}.LayerNorm")
+    for i in range(num_layers):
+        o, g, h = f"bert/layer_{i}", f"bert/encoder/layer_{i}", f"bert.encoder.layer.{i}"
+        for p in ("query", "key", "value"):
+            rows += _dense(f"{o}/attention/{p}", f"{g}/attention/self/{p}",
+                           f"{h}.attention.self.{p}")
+        rows += _dense(f"{o}/attention/output_dense", f"{g}/attention/output/dense",
+                       f"{h}.attention.output.dense")
+        rows += _norm(f"{o}/attention_layer_norm", f"{g}/attention/output/LayerNorm",
+                      f"{h}.attention.output.LayerNorm")
+        rows += _dense(f"{o}/feed_forward/intermediate", f"{g}/intermediate/dense",
+                       f"{h}.intermediate.dense")
+        rows += _dense(f"{o}/feed_forward/output_dense", f"{g}/output/dense",
+                       f"{h}.output.dense")
+        rows += _norm(f"{o}/output_layer_norm", f"{g}/output/LayerNorm", f"{h}.output.LayerNorm")
+    rows += _dense("bert/pooler", "bert/pooler/dense", "bert.pooler.dense")
+    rows += _dense("masked_lm/transform", "cls/predictions/transform/dense",
+                   "cls.predictions.transform.dense")
+    rows += _norm("masked_lm/layer_norm", "cls/predictions/transform/LayerNorm",
+                  "cls.predictions.transform.LayerNorm")
+    rows += [("masked_lm/output_bias", "cls/predictions/output_bias", "cls.predictions.bias",
+              False, False),
+             # Google stores these two heads as [labels, hidden] "output_weights".
+             ("next_sentence/dense/kernel", "cls/seq_relationship/output_weights",
+              "cls.seq_relationship.weight", True, True),
+             ("next_sentence/dense/bias", "cls/seq_relationship/output_bias",
+              "cls.seq_relationship.bias", False, False),
+             ("classifier/kernel", "output_weights", "classifier.weight", True, True),
+             ("classifier/bias", "output_bias", "classifier.bias", False, False)]
+    return rows
+
+
+def _normalise_hf_key(key):
+    """HF keys come with or without the `bert.` prefix, LayerNorm as gamma/beta or weight/bias."""
+    key = key.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
+    if key.startswith(("embeddings.", "encoder.", "pooler.")):
+        key = "bert." + key
+    return key
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _find_tf_checkpoint(path):
+    """Returns a TF checkpoint prefix for a folder or prefix, or None."""
+    if os.path.exists(path + ".index"):
+        return path
+    if os.path.isdir(path):
+        latest = tf.train.latest_checkpoint(path)
+        if latest:
+            return latest
+        indexes = sorted(glob.glob(os.path.join(path, "*.index")))
+        if indexes:
+            return indexes[0][: -len(".index")]
+    return None
+
+
+def _read_tf_checkpoint(prefix):
+    reader = tf.train.load_checkpoint(prefix)
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+
+
+def _read_safetensors(path):
+    from safetensors import safe_open
+    arrays = {}
+    with safe_open(path, framework="tf") as f:  # "tf" also reads bfloat16
+        for key in f.keys():
+            tensor = f.get_tensor(key)
+            arrays[key] = (tf.cast(tensor, tf.float32) if tensor.dtype.is_floating
+                           else tensor).numpy()
+    return arrays
+
+
+def _read_hf_weights(folder):
+    single = os.path.join(folder, "model.safetensors")
+    if os.path.exists(single):
+        return _read_safetensors(single)
+    index = os.path.join(folder, "model.safetensors.index.json")
+    if os.path.exists(index):
+        with open(index) as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        arrays = {}
+        for shard in shards:
+            arrays.update(_read_safetensors(os.path.join(folder, shard)))
+        return arrays
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            f"{folder}/pytorch_model.bin needs PyTorch to read; install torch, or "
+            "save the weights as model.safetensors.") from None
+    state = torch.load(os.path.join(folder, "pytorch_model.bin"), map_location="cpu",
+                       weights_only=True)
+    return {k: v.float().numpy() if v.is_floating_point() else v.numpy()
+            for k, v in state.items()}
+
+
+def read_checkpoint(path):
+    """Reads weights and config from a Google, Hugging Face or our own folder.
+
+    Args:
+      path: a folder, or a TF checkpoint prefix such as `.../bert_model.ckpt`.
+    Returns:
+      `(format, arrays, config_path, folder)`: format is "google" or "hf";
+      arrays maps stored names to NumPy arrays.
+    """
+    folder = path if os.path.isdir(path) else os.path.dirname(path)
+    prefix = _find_tf_checkpoint(path)
+    if prefix is not None:
+        fmt, arrays = "google", _read_tf_checkpoint(prefix)
+    elif any(os.path.exists(os.path.join(folder, f)) for f in HF_WEIGHT_FILES):
+        fmt, arrays = "hf", _read_hf_weights(folder)
+    else:
+        raise FileNotFoundError(
+            f"No BERT checkpoint found at {path}: looked for a TF checkpoint "
+            f"({GOOGLE_CHECKPOINT}.index or any *.index, or a 'checkpoint' file) and for "
+            f"Hugging Face weights ({', '.join(HF_WEIGHT_FILES)}).")
+    for name in (GOOGLE_CONFIG, HF_CONFIG):
+        config_path = os.path.join(folder, name)
+        if os.path.exists(config_path):
+            return fmt, arrays, config_path, folder
+    raise FileNotFoundError(
+        f"No config next to the checkpoint in {folder}: looked for {GOOGLE_CONFIG} and {HF_CONFIG}.")
+
+
+# ---------------------------------------------------------------- mapping
+
+
+def _ignored(name):
+    return any(p.search(name) for p in IGNORED)
+
+
+def to_canonical(arrays, fmt, num_layers):
+    """Maps stored names to ours (transposing where needed).
+
+    Returns `(canonical_arrays, unexpected_names)`; ignored entries are dropped.
+    """
+    column = 1 if fmt == "google" else 2
+    table = {row[column]: (row[0], row[3] if fmt == "google" else row[4])
+             for row in _table(num_layers)}
+    canonical, unexpected = {}, []
+    for name, value in arrays.items():
+        key = name if fmt == "google" else _normalise_hf_key(name)
+        if _ignored(key):
+            continue
+        if key not in table:
+            unexpected.append(name)
+            continue
+        ours, transposed = table[key]
+        canonical[ours] = np.asarray(value).T if transposed else np.asarray(value)
+    return canonical, unexpected
+
+
+def named_weights(parts):
+    """`{canonical name: variable}` from `[(prefix, layer)]` parts of a model."""
+    named = {}
+    for prefix, layer in parts:
+        for weight in layer.weights:
+            parts = weight.path.split("/")
+            relative = "/".join(parts[parts.index(layer.name) + 1:])
+            named[prefix + relative] = weight
+    return named
+
+
+def assign_checkpoint(model_weights, canonical, unexpected, source):
+    """Fills `model_weights` from `canonical` arrays, strictly; see module doc.
+
+    Nothing is assigned unless everything matches.
+    """
+    model_heads = {n.split("/")[0] for n in model_weights}
+    missing, optional_missing, mismatched = [], [], []
+    for name, weight in model_weights.items():
+        if name not in canonical:
+            (optional_missing if name.startswith(OPTIONAL_PREFIXES) else missing).append(name)
+        elif tuple(canonical[name].shape) != tuple(weight.shape):
+            mismatched.append(f"{name}: checkpoint {tuple(canonical[name].shape)} "
+                              f"vs model {tuple(weight.shape)}")
+    # A head the model does not have (e.g. MLM weights when loading an encoder).
+    unused_heads = [n for n in canonical if n not in model_weights
+                    and n.split("/")[0] not in model_heads]
+    unexpected = unexpected + [n for n in canonical
+                               if n not in model_weights and n not in unused_heads]
+    if missing or mismatched or unexpected:
+        raise ValueError(
+            f"Checkpoint {source} does not match the model.\n"
+            f"  missing in checkpoint ({len(missing)}): {missing}\n"
+            f"  unexpected in checkpoint ({len(unexpected)}): {sorted(unexpected)}\n"
+            f"  shape mismatches ({len(mismatched)}): {mismatched}")
+    for name, weight in model_weights.items():
+        if name in canonical:
+            weight.assign(canonical[name].astype(weight.dtype))
+    if optional_missing:
+        logging.warning("%s has no weights for %s: they keep their fresh initialisation.",
+                        source, sorted(optional_missing))
+    if unused_heads:
+        logging.info("%s: not used by this model: %s", source, sorted(unused_heads))
+    return optional_missing
+
+
+# ---------------------------------------------------------------- saving
+
+
+def save_checkpoint(model_weights, config, folder, vocab_file=None):
+    """Writes Google's layout: bert_config.json, bert_model.ckpt.*, vocab.txt.
+
+    Files are written in a temporary folder beside `folder` and moved in when
+    complete, so an interrupted save never leaves a half-written checkpoint.
+    """
+    google_name = {row[0]: (row[1], row[3]) for row in _table(config.num_hidden_layers)}
+    parent = os.path.dirname(os.path.abspath(folder)) or "."
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-save-", dir=parent)
+    try:
+        names, tensors = [], []
+        for name, weight in sorted(model_weights.items()):
+            stored, transposed = google_name[name]
+            value = tf.convert_to_tensor(weight)
+            names.append(stored)
+            tensors.append(tf.transpose(value) if transposed else value)
+        tf.raw_ops.SaveV2(prefix=os.path.join(tmp, GOOGLE_CHECKPOINT), tensor_names=names,
+                          shape_and_slices=[""] * len(names), tensors=tensors)
+        config.to_json_file(os.path.join(tmp, GOOGLE_CONFIG))
+        if vocab_file:
+            shutil.copyfile(vocab_file, os.path.join(tmp, VOCAB_FILE))
+        os.makedirs(folder, exist_ok=True)
+        for entry in sorted(os.listdir(tmp), key=lambda n: n.endswith(".index")):
+            os.replace(os.path.join(tmp, entry), os.path.join(folder, entry))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- models
+
+
+class PretrainedMixin:
+    """`from_pretrained` / `save_pretrained` for models listing `checkpoint_parts()`."""
+
+    def checkpoint_parts(self):
+        raise NotImplementedError
+
+    @classmethod
+    def from_pretrained(cls, path, **kwargs):
+        """Builds the model from a Google TF1, Hugging Face or saved folder.
+
+        Example:
+            model = BertModel.from_pretrained("uncased_L-12_H-768_A-12")
+        """
+        fmt, arrays, config_path, folder = read_checkpoint(path)
+        config = BertConfig.from_json_file(config_path)
+        canonical, unexpected = to_canonical(arrays, fmt, config.num_hidden_layers)
+        model = cls(config, **cls._kwargs_from_checkpoint(canonical, kwargs))
+        assign_checkpoint(named_weights(model.checkpoint_parts()), canonical, unexpected,
+                          source=path)
+        vocab = os.path.join(folder, VOCAB_FILE)
+        model.vocab_file = vocab if os.path.exists(vocab) else None
+        return model
+
+    @classmethod
+    def _kwargs_from_checkpoint(cls, canonical, kwargs):
+        """Constructor arguments the checkpoint implies (e.g. the number of labels)."""
+        return kwargs
+
+    def save_pretrained(self, folder, vocab_file=None):
+        """Writes `bert_config.json`, `bert_model.ckpt.*` (Google names) and `vocab.txt`."""
+        vocab_file = vocab_file or getattr(self, "vocab_file", None)
+        save_checkpoint(named_weights(self.checkpoint_parts()), self.config, folder,
+                        vocab_file)
