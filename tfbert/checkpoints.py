@@ -164,6 +164,7 @@ def read_checkpoint(path):
       `(format, arrays, config_path, folder)`: format is "google" or "hf";
       arrays maps stored names to NumPy arrays.
     """
+    path = os.fspath(path)
     folder = path if os.path.isdir(path) else os.path.dirname(path)
     prefix = _find_tf_checkpoint(path)
     if prefix is not None:

@@ -24,6 +24,12 @@ LAYER_NORM_EPSILON = 1e-12
 class BertConfig(JsonConfig):
     """Hyper-parameters of a BERT encoder (defaults: Google's BertConfig class)."""
 
+    # Hugging Face config.json keys with no effect on the weights or the maths.
+    _BOOKKEEPING_KEYS = frozenset({
+        "_name_or_path", "architectures", "model_type", "transformers_version",
+        "torch_dtype", "dtype", "use_cache", "gradient_checkpointing", "pad_token_id",
+        "classifier_dropout", "position_embedding_type", "id2label", "label2id"})
+
     vocab_size: int
     hidden_size: int = 768
     num_hidden_layers: int = 12

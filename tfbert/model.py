@@ -63,20 +63,25 @@ class BertModel(PretrainedMixin, TokenIdsModel):
             c.vocab_size, c.hidden_size, c.max_position_embeddings,
             c.type_vocab_size, c.initializer_range, c.layer_norm_eps,
             c.hidden_dropout_prob, name="embeddings", dtype=policy)
-        self.encoder_layers = [
-            TransformerBlock(
+        # One attribute per block (not a list): tf.train.Checkpoint tracks
+        # attributes of Keras models but not the lists Keras wraps.
+        for i in range(c.num_hidden_layers):
+            setattr(self, f"layer_{i}", TransformerBlock(
                 c.num_attention_heads, c.intermediate_size, c.hidden_act,
                 dropout_rate=c.hidden_dropout_prob,
                 attention_dropout_rate=c.attention_probs_dropout_prob,
                 layer_norm_epsilon=c.layer_norm_eps, norm_first=False, causal=False,
-                initializer_range=c.initializer_range, name=f"layer_{i}", dtype=policy)
-            for i in range(c.num_hidden_layers)
-        ]
+                initializer_range=c.initializer_range, name=f"layer_{i}", dtype=policy))
         self.pooler = keras.layers.Dense(
             c.hidden_size, activation="tanh", name="pooler",
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=c.initializer_range),
             dtype=policy)
         self.build(None)
+
+    @property
+    def encoder_layers(self):
+        """The transformer blocks, first to last."""
+        return [getattr(self, f"layer_{i}") for i in range(self.config.num_hidden_layers)]
 
     def build(self, inputs_shape=None):
         # Every weight's shape follows from the config, so build eagerly:

