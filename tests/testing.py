@@ -125,10 +125,11 @@ _RELOAD_SCRIPT = textwrap.dedent("""
     import json, sys
     import numpy as np
     import tensorflow as tf
+    import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
     export_dir, inputs_file, outputs_file = sys.argv[1:4]
     loaded = tf.saved_model.load(export_dir)
     fn = loaded.signatures["serving_default"]
-    inputs = dict(np.load(inputs_file))
+    inputs = dict(np.load(inputs_file, allow_pickle=False))
     outputs = fn(**{k: tf.constant(v) for k, v in inputs.items()})
     forbidden = [m for m in ("tfbert", "tfgpt", "tfcore", "keras_hub") if m in sys.modules]
     assert not forbidden, forbidden

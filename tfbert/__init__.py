@@ -6,6 +6,7 @@ from tfbert.embedding import BertEmbedding
 from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
 from tfbert.model import BertModel
 from tfbert.pretrainer import BertPretrainer
+from tfbert.tokenization import BertTokenizer
 
 __all__ = ["BertClassifier", "BertConfig", "BertEmbedding", "BertModel",
-           "BertPretrainer", "MaskedLanguageModel", "NextSentencePrediction"]
+           "BertPretrainer", "BertTokenizer", "MaskedLanguageModel", "NextSentencePrediction"]
