@@ -36,6 +36,20 @@ def mirrored_strategy():
     return _STRATEGY[0]
 
 
+SMALL_VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", ".", ",", "!", "?", "the", "a",
+               "cat", "dog", "sat", "on", "mat", "is", "good", "bad", "very", "movie",
+               "un", "##like", "##ly", "hello", "world", "it", "was", "not", "fun"]
+
+
+def write_vocab(folder, tokens=SMALL_VOCAB):
+    """Writes a Google-format vocab.txt (one token per line); returns its path."""
+    os.makedirs(str(folder), exist_ok=True)
+    path = os.path.join(str(folder), "vocab.txt")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("".join(t + "\n" for t in tokens))
+    return path
+
+
 def to_numpy(tree):
     return tf.nest.map_structure(lambda t: np.asarray(t), tree)
 

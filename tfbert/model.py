@@ -33,6 +33,13 @@ class TokenIdsModel(keras.Model):
         return super().export(filepath, format=format, verbose=verbose,
                               input_signature=input_signature, **kwargs)
 
+    @property
+    def _default_save_signature(self):
+        # Keras traces this when the model is saved inside a tf.Module; its own
+        # default declares one float32 input of unknown shape.
+        return tf.function(lambda inputs: self(inputs),
+                           input_signature=self.input_signature())
+
 
 @keras.saving.register_keras_serializable(package="tfbert")
 class BertModel(PretrainedMixin, TokenIdsModel):

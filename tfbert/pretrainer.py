@@ -6,7 +6,7 @@ import tensorflow as tf
 from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
-from tfbert.model import BertModel
+from tfbert.model import BERT_INPUT_NAMES, BertModel, TokenIdsModel
 
 # Google's get_masked_lm_output adds this to the weight sum to avoid 0/0.
 MLM_WEIGHT_EPSILON = 1e-5
@@ -39,7 +39,7 @@ def _scale_for_replicas(loss):
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
-class BertPretrainer(PretrainedMixin, keras.Model):
+class BertPretrainer(PretrainedMixin, TokenIdsModel):
     """BERT with MLM and NSP heads; trains with `compile(optimizer)` + `fit(ds)`.
 
     Call on a dict with `input_ids`, `segment_ids`, `input_mask` (`[b, s]`) and
@@ -57,6 +57,8 @@ class BertPretrainer(PretrainedMixin, keras.Model):
         pretrainer.compile(optimizer=keras.optimizers.AdamW(1e-4))
         pretrainer.fit(dataset_of_feature_dicts, epochs=1)
     """
+
+    INPUT_NAMES = BERT_INPUT_NAMES + ("masked_lm_positions",)
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)

@@ -1,0 +1,104 @@
+"""Export a BERT encoder as a SavedModel that embeds raw text.
+
+    python -m tfbert.export_encoder --model_dir=PATH --output_dir=OUT [--max_seq_length=256]
+
+`--model_dir` is any folder `BertModel.from_pretrained` reads (Google TF1,
+Hugging Face, ours) with its `vocab.txt`. The SavedModel has two signatures:
+
+- `serving_default(text: tf.string [batch])` ->
+  `{"embedding": [batch, hidden]}` (mean of the token vectors over the
+  attention mask, L2-normalised: sentence-transformers' pooling for models
+  such as all-MiniLM-L6-v2), plus `pooled_output` and `sequence_output`.
+  The tokenizer runs in the graph; longer texts are truncated to
+  `max_seq_length` tokens.
+- `encode(input_ids, segment_ids, input_mask)` (int32 `[batch, seq]`) ->
+  `{"sequence_output", "pooled_output"}`.
+
+It loads with only `tensorflow` and `tensorflow_text` imported:
+
+    import tensorflow as tf, tensorflow_text
+    model = tf.saved_model.load("OUT")
+    model.signatures["serving_default"](text=tf.constant(["hello world"]))["embedding"]
+"""
+
+import tensorflow as tf
+from absl import app, flags, logging
+
+from tfbert.model import BertModel
+from tfbert.tokenization import BertTokenizer
+from tfcore.export import ids_spec, save_atomically, text_spec
+
+# sentence-transformers' max_seq_length for all-MiniLM-L6-v2.
+DEFAULT_MAX_SEQ_LENGTH = 256
+
+
+def mean_pool(sequence_output, input_mask, normalize=True):
+    """Mean over real tokens: `[b, s, h], [b, s] -> [b, h]`, optionally L2-normalised."""
+    mask = tf.cast(input_mask, sequence_output.dtype)[..., None]
+    summed = tf.reduce_sum(sequence_output * mask, axis=1)
+    pooled = summed / tf.maximum(tf.reduce_sum(mask, axis=1), 1e-9)
+    return tf.math.l2_normalize(pooled, axis=-1, epsilon=1e-12) if normalize else pooled
+
+
+class EncoderExport(tf.Module):
+    """A BertModel and its tokenizer with raw-text and token-id entry points."""
+
+    def __init__(self, model, tokenizer, max_seq_length=DEFAULT_MAX_SEQ_LENGTH,
+                 normalize=True):
+        super().__init__()
+        limit = model.config.max_position_embeddings
+        if max_seq_length > limit:
+            raise ValueError(f"max_seq_length {max_seq_length} exceeds the model's "
+                             f"max_position_embeddings {limit}.")
+        self.model, self.tokenizer = model, tokenizer
+        self.max_seq_length, self.normalize = max_seq_length, normalize
+
+    def _encode(self, features):
+        outputs = self.model(features, training=False)
+        return {k: tf.cast(v, tf.float32) for k, v in outputs.items()}
+
+    @tf.function(input_signature=[text_spec()])
+    def serve_text(self, text):
+        features = self.tokenizer(text, max_seq_length=self.max_seq_length)
+        outputs = self._encode(features)
+        outputs["embedding"] = mean_pool(outputs["sequence_output"], features["input_mask"],
+                                         self.normalize)
+        return outputs
+
+    @tf.function(input_signature=[ids_spec("input_ids"), ids_spec("segment_ids"),
+                                  ids_spec("input_mask")])
+    def encode(self, input_ids, segment_ids, input_mask):
+        return self._encode({"input_ids": input_ids, "segment_ids": segment_ids,
+                             "input_mask": input_mask})
+
+    def save(self, export_dir):
+        """Writes the SavedModel atomically; returns its path."""
+        return save_atomically(self, export_dir, signatures={
+            "serving_default": self.serve_text, "encode": self.encode})
+
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("model_dir", None, "Checkpoint folder (Google TF1, Hugging Face or ours).")
+flags.DEFINE_string("output_dir", None, "Where to write the SavedModel.")
+flags.DEFINE_string("vocab_file", None, "Defaults to model_dir/vocab.txt.")
+flags.DEFINE_bool("do_lower_case", True, "Lower-case and strip accents (uncased models).")
+flags.DEFINE_integer("max_seq_length", DEFAULT_MAX_SEQ_LENGTH, "Tokens per text, [CLS]/[SEP] included.")
+flags.DEFINE_bool("normalize", True, "L2-normalise the mean-pooled embedding.")
+
+
+def main(argv):
+    del argv
+    model = BertModel.from_pretrained(FLAGS.model_dir)
+    vocab_file = FLAGS.vocab_file or model.vocab_file
+    if not vocab_file:
+        raise app.UsageError(f"No vocab.txt in {FLAGS.model_dir}: pass --vocab_file.")
+    tokenizer = BertTokenizer(vocab_file, do_lower_case=FLAGS.do_lower_case)
+    path = EncoderExport(model, tokenizer, FLAGS.max_seq_length, FLAGS.normalize).save(
+        FLAGS.output_dir)
+    logging.info("Wrote %s", path)
+    print(f"SavedModel with signatures serving_default(text) and encode(ids): {path}")
+
+
+if __name__ == "__main__":
+    flags.mark_flags_as_required(["model_dir", "output_dir"])
+    app.run(main)
