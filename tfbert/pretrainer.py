@@ -7,29 +7,47 @@ from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
 from tfbert.model import BERT_INPUT_NAMES, BertModel, TokenIdsModel
-
-# Google's get_masked_lm_output adds this to the weight sum to avoid 0/0.
-MLM_WEIGHT_EPSILON = 1e-5
+from tfcore.training import ratios
 
 
-def masked_lm_loss(logits, label_ids, weights):
-    """Google's MLM loss: weighted mean over masked positions.
 
-    Args: logits `[b, P, vocab]`, label_ids int `[b, P]`, weights `[b, P]`
-    (0 for padding predictions). Returns a float32 scalar.
+class BertPretrainingTask:
+    """MLM + NSP loss and metrics as ratios of batch sums (see `tfcore.training`).
+
+    The MLM loss is Google's: cross-entropy at the masked positions weighted
+    by `masked_lm_weights`, divided by the sum of the weights (over the
+    global batch when run by `tfcore.training.Trainer`); the NSP loss is the
+    mean cross-entropy of `next_sentence_labels` (0 = B follows A).
     """
-    logits = tf.cast(logits, tf.float32)
-    weights = tf.cast(weights, tf.float32)
-    per_position = tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.cast(label_ids, tf.int32), logits=logits)
-    return tf.reduce_sum(per_position * weights) / (tf.reduce_sum(weights) + MLM_WEIGHT_EPSILON)
 
+    loss_names = ("masked_lm_loss", "next_sentence_loss")
 
-def next_sentence_loss(logits, labels):
-    """Mean cross-entropy of `[b, 2]` logits against int labels `[b]` or `[b, 1]`."""
-    labels = tf.reshape(tf.cast(labels, tf.int32), [-1])
-    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=labels, logits=tf.cast(logits, tf.float32)))
+    def denominators(self, batch):
+        weights = tf.reduce_sum(tf.cast(batch["masked_lm_weights"], tf.float32))
+        examples = tf.cast(tf.shape(batch["input_ids"])[0], tf.float32)
+        return {"masked_lm_loss": weights, "masked_lm_accuracy": weights,
+                "next_sentence_loss": examples, "next_sentence_accuracy": examples}
+
+    def numerators(self, model, batch, training):
+        return self.numerators_from_outputs(model(batch, training=training), batch)
+
+    @staticmethod
+    def numerators_from_outputs(outputs, batch):
+        logits = tf.cast(outputs["masked_lm_logits"], tf.float32)
+        labels = tf.cast(batch["masked_lm_ids"], tf.int32)
+        weights = tf.cast(batch["masked_lm_weights"], tf.float32)
+        mlm_ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
+        mlm_hit = tf.cast(tf.argmax(logits, -1, output_type=tf.int32) == labels, tf.float32)
+        nsp_logits = tf.cast(outputs["next_sentence_logits"], tf.float32)
+        nsp_labels = tf.reshape(tf.cast(batch["next_sentence_labels"], tf.int32), [-1])
+        nsp_ce = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=nsp_labels,
+                                                                logits=nsp_logits)
+        nsp_hit = tf.cast(tf.argmax(nsp_logits, -1, output_type=tf.int32) == nsp_labels,
+                          tf.float32)
+        return {"masked_lm_loss": tf.reduce_sum(mlm_ce * weights),
+                "masked_lm_accuracy": tf.reduce_sum(mlm_hit * weights),
+                "next_sentence_loss": tf.reduce_sum(nsp_ce),
+                "next_sentence_accuracy": tf.reduce_sum(nsp_hit)}
 
 
 def _scale_for_replicas(loss):
@@ -89,27 +107,26 @@ class BertPretrainer(PretrainedMixin, TokenIdsModel):
         nsp_logits = self.next_sentence(outputs["pooled_output"])
         return {"masked_lm_logits": mlm_logits, "next_sentence_logits": nsp_logits}
 
+    def _task_metrics(self, x, y_pred):
+        nums = BertPretrainingTask.numerators_from_outputs(y_pred, x)
+        return ratios(nums, BertPretrainingTask().denominators(x))
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None,
                      training=True):
-        mlm = masked_lm_loss(y_pred["masked_lm_logits"], x["masked_lm_ids"],
-                             x["masked_lm_weights"])
-        nsp = next_sentence_loss(y_pred["next_sentence_logits"],
-                                 x["next_sentence_labels"])
-        self.masked_lm_loss_tracker.update_state(mlm)
-        self.next_sentence_loss_tracker.update_state(nsp)
-        total = mlm + nsp
+        metrics = self._task_metrics(x, y_pred)
+        self.masked_lm_loss_tracker.update_state(metrics["masked_lm_loss"])
+        self.next_sentence_loss_tracker.update_state(metrics["next_sentence_loss"])
+        total = metrics["masked_lm_loss"] + metrics["next_sentence_loss"]
         if self.losses:
             total += tf.add_n([tf.cast(l, tf.float32) for l in self.losses])
         return _scale_for_replicas(total)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        mlm_pred = tf.argmax(y_pred["masked_lm_logits"], axis=-1, output_type=tf.int32)
-        mlm_correct = tf.cast(mlm_pred == tf.cast(x["masked_lm_ids"], tf.int32), tf.float32)
-        self.masked_lm_accuracy.update_state(
-            mlm_correct, sample_weight=tf.cast(x["masked_lm_weights"], tf.float32))
-        nsp_pred = tf.argmax(y_pred["next_sentence_logits"], axis=-1, output_type=tf.int32)
-        nsp_labels = tf.reshape(tf.cast(x["next_sentence_labels"], tf.int32), [-1])
-        self.next_sentence_accuracy.update_state(tf.cast(nsp_pred == nsp_labels, tf.float32))
+        metrics = self._task_metrics(x, y_pred)
+        weights = tf.reduce_sum(tf.cast(x["masked_lm_weights"], tf.float32))
+        self.masked_lm_accuracy.update_state(metrics["masked_lm_accuracy"], weights)
+        self.next_sentence_accuracy.update_state(metrics["next_sentence_accuracy"],
+                                                 tf.cast(tf.shape(x["input_ids"])[0], tf.float32))
         return super().compute_metrics(x, y, y_pred, sample_weight)
 
     def checkpoint_parts(self):

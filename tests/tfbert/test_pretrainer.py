@@ -6,7 +6,7 @@ import tensorflow as tf
 from tests.testing import (assert_close, check_keras_save_load, mirrored_strategy,
                            run_layer_test, to_numpy)
 from tfbert import BertConfig, BertPretrainer, MaskedLanguageModel, NextSentencePrediction
-from tfbert.pretrainer import MLM_WEIGHT_EPSILON
+from tfcore.training import RATIO_EPSILON
 
 MASK_ID = 4
 
@@ -56,7 +56,7 @@ def test_outputs_and_google_loss_formula():
     logp = np_log_softmax(np.asarray(out["masked_lm_logits"], np.float64))
     nll = -np.take_along_axis(logp, records["masked_lm_ids"][..., None], -1)[..., 0]
     w = records["masked_lm_weights"]
-    mlm = (nll * w).sum() / (w.sum() + MLM_WEIGHT_EPSILON)
+    mlm = (nll * w).sum() / (w.sum() + RATIO_EPSILON)
     nsp_logp = np_log_softmax(np.asarray(out["next_sentence_logits"], np.float64))
     nsp = -np.take_along_axis(nsp_logp, records["next_sentence_labels"], -1).mean()
     assert_close(loss, mlm + nsp, 1e-5, "total loss")

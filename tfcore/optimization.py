@@ -1,0 +1,109 @@
+"""Optimizers and learning-rate schedules for pretraining and fine-tuning.
+
+`create_optimizer("adamw", ...)` gives Google's BERT settings: AdamW with
+epsilon 1e-6 and no weight decay on LayerNorm parameters and biases.
+Gradient clipping by global norm is done by the training loop
+(`tfcore.training`) on the all-reduced gradient, because Keras clips each
+replica's gradient before summing them, which would make a multi-replica run
+differ from a single-device one.
+
+Example:
+
+    schedule = WarmupDecaySchedule(1e-4, num_train_steps=10000, num_warmup_steps=100)
+    optimizer = create_optimizer("adamw", schedule, weight_decay=0.01)
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+# google-research/bert optimization.py: AdamWeightDecayOptimizer defaults.
+ADAM_EPSILON = 1e-6
+ADAM_BETA_1, ADAM_BETA_2 = 0.9, 0.999
+# Google excludes "LayerNorm", "layer_norm" and "bias"; our LayerNorm weights are gamma/beta.
+NO_DECAY_NAMES = ["bias", "gamma", "beta", "LayerNorm", "layer_norm"]
+DECAY_TYPES = ("linear", "polynomial", "cosine", "constant")
+
+
+@keras.saving.register_keras_serializable(package="tfcore")
+class WarmupDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warmup from 0, then decay from `learning_rate` to `end_learning_rate`.
+
+    The two phases join continuously: the warmup ramps to the decay curve's
+    value at `num_warmup_steps` (for "cosine", which starts after the
+    warmup, that is `learning_rate`). `decay_type`: "linear" (Google's default: polynomial with
+    power 1 over the whole run), "polynomial" (`power`), "cosine", "constant".
+    Google decays over all `num_train_steps` (counting warmup); so do we.
+    """
+
+    def __init__(self, learning_rate, num_train_steps, num_warmup_steps=0,
+                 end_learning_rate=0.0, decay_type="linear", power=1.0):
+        if decay_type not in DECAY_TYPES:
+            raise ValueError(f"decay_type must be one of {DECAY_TYPES}, got {decay_type!r}.")
+        if num_warmup_steps > num_train_steps:
+            raise ValueError(f"num_warmup_steps {num_warmup_steps} > num_train_steps "
+                             f"{num_train_steps}.")
+        self.learning_rate = float(learning_rate)
+        self.num_train_steps = int(num_train_steps)
+        self.num_warmup_steps = int(num_warmup_steps)
+        self.end_learning_rate = float(end_learning_rate)
+        self.decay_type = decay_type
+        self.power = float(power)
+
+    def _decayed(self, step):
+        total = max(self.num_train_steps, 1)
+        progress = tf.minimum(step, float(total)) / float(total)
+        span = self.learning_rate - self.end_learning_rate
+        if self.decay_type == "constant":
+            return tf.fill(tf.shape(step), self.learning_rate)
+        if self.decay_type == "cosine":
+            # Cosine over the steps after warmup, as nanoGPT's recipe.
+            after = tf.maximum(step - self.num_warmup_steps, 0.0)
+            frac = tf.minimum(after / float(max(total - self.num_warmup_steps, 1)), 1.0)
+            return self.end_learning_rate + 0.5 * span * (1.0 + tf.cos(math.pi * frac))
+        power = 1.0 if self.decay_type == "linear" else self.power
+        return self.end_learning_rate + span * tf.pow(1.0 - progress, power)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        decayed = self._decayed(step)
+        if self.num_warmup_steps <= 0:
+            return decayed
+        # Google's warmup reaches `learning_rate` while the decay curve is already
+        # lower there (a jump down); ours ramps to the decay curve's value instead.
+        at_end = self._decayed(tf.constant(float(self.num_warmup_steps)))
+        warmup = at_end * step / float(self.num_warmup_steps)
+        return tf.where(step < self.num_warmup_steps, warmup, decayed)
+
+    def get_config(self):
+        return dict(learning_rate=self.learning_rate, num_train_steps=self.num_train_steps,
+                    num_warmup_steps=self.num_warmup_steps,
+                    end_learning_rate=self.end_learning_rate, decay_type=self.decay_type,
+                    power=self.power)
+
+
+def create_optimizer(name, learning_rate, weight_decay=0.01, beta_1=ADAM_BETA_1,
+                     beta_2=ADAM_BETA_2, epsilon=ADAM_EPSILON):
+    """Returns a Keras optimizer: "adamw" (Google's settings), "lamb" or "adam".
+
+    Args:
+      name: "adamw", "lamb" or "adam".
+      learning_rate: a float or a schedule (e.g. `WarmupDecaySchedule`).
+      weight_decay: decoupled weight decay; never applied to biases and
+        LayerNorm parameters.
+    """
+    if name == "adamw":
+        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay,
+                                           beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+    elif name == "lamb":
+        optimizer = keras.optimizers.Lamb(learning_rate, beta_1=beta_1, beta_2=beta_2,
+                                          epsilon=epsilon, weight_decay=weight_decay or None)
+    elif name == "adam":
+        optimizer = keras.optimizers.Adam(learning_rate, beta_1=beta_1, beta_2=beta_2,
+                                          epsilon=epsilon)
+    else:
+        raise ValueError(f"Unknown optimizer {name!r}; expected adamw, lamb or adam.")
+    if name != "adam" and weight_decay:
+        optimizer.exclude_from_weight_decay(var_names=NO_DECAY_NAMES)
+    return optimizer
