@@ -310,11 +310,24 @@ class PretrainedMixin:
         config = BertConfig.from_json_file(config_path)
         canonical, unexpected = to_canonical(arrays, fmt, config.num_hidden_layers)
         model = cls(config, **cls._kwargs_from_checkpoint(canonical, kwargs))
-        assign_checkpoint(named_weights(model.checkpoint_parts()), canonical, unexpected,
-                          source=path)
-        vocab = os.path.join(folder, VOCAB_FILE)
-        model.vocab_file = vocab if os.path.exists(vocab) else None
+        model._assign(canonical, unexpected, path, folder)
         return model
+
+    def load_pretrained_weights(self, path):
+        """Fills this model's weights from a checkpoint folder (strictly; heads may be missing).
+
+        Returns the names of the weights the checkpoint did not have.
+        """
+        fmt, arrays, _, folder = read_checkpoint(path)
+        canonical, unexpected = to_canonical(arrays, fmt, self.config.num_hidden_layers)
+        return self._assign(canonical, unexpected, path, folder)
+
+    def _assign(self, canonical, unexpected, path, folder):
+        fresh = assign_checkpoint(named_weights(self.checkpoint_parts()), canonical,
+                                  unexpected, source=path)
+        vocab = os.path.join(folder, VOCAB_FILE)
+        self.vocab_file = vocab if os.path.exists(vocab) else None
+        return fresh
 
     @classmethod
     def _kwargs_from_checkpoint(cls, canonical, kwargs):
