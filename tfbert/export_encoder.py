@@ -78,12 +78,18 @@ class EncoderExport(tf.Module):
 
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("model_dir", None, "Checkpoint folder (Google TF1, Hugging Face or ours).")
-flags.DEFINE_string("output_dir", None, "Where to write the SavedModel.")
-flags.DEFINE_string("vocab_file", None, "Defaults to model_dir/vocab.txt.")
-flags.DEFINE_bool("do_lower_case", True, "Lower-case and strip accents (uncased models).")
-flags.DEFINE_integer("max_seq_length", DEFAULT_MAX_SEQ_LENGTH, "Tokens per text, [CLS]/[SEP] included.")
-flags.DEFINE_bool("normalize", True, "L2-normalise the mean-pooled embedding.")
+
+
+def define_flags():
+    """CLI flags, defined only when run as a script (the module is also a library)."""
+    flags.DEFINE_string("model_dir", None, "Checkpoint folder (Google TF1, Hugging Face or ours).")
+    flags.DEFINE_string("output_dir", None, "Where to write the SavedModel.")
+    flags.DEFINE_string("vocab_file", None, "Defaults to model_dir/vocab.txt.")
+    flags.DEFINE_bool("do_lower_case", True, "Lower-case and strip accents (uncased models).")
+    flags.DEFINE_integer("max_seq_length", DEFAULT_MAX_SEQ_LENGTH,
+                         "Tokens per text, [CLS]/[SEP] included.")
+    flags.DEFINE_bool("normalize", True, "L2-normalise the mean-pooled embedding.")
+    flags.mark_flags_as_required(["model_dir", "output_dir"])
 
 
 def main(argv):
@@ -100,5 +106,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    flags.mark_flags_as_required(["model_dir", "output_dir"])
+    define_flags()
     app.run(main)

@@ -24,6 +24,8 @@ def configure_runtime(dtype="float32", deterministic=False, seed=None):
     if dtype not in POLICIES:
         raise ValueError(f"dtype must be one of {sorted(POLICIES)}, got {dtype!r}.")
     keras.mixed_precision.set_global_policy(POLICIES[dtype])
+    # TensorFlow's own INFO lines (savers, signatures) drown the scripts' progress.
+    tf.get_logger().setLevel("WARNING")
     if seed is not None:
         keras.utils.set_random_seed(seed)
     if deterministic:

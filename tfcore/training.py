@@ -47,6 +47,12 @@ def _split(batch, parts):
     return [{k: pieces[k][i] for k in batch} for i in range(parts)]
 
 
+def first_local_value(strategy, per_replica):
+    """The local copy of values that are equal on every replica (already all-reduced)."""
+    return tf.nest.map_structure(lambda v: strategy.experimental_local_results(v)[0],
+                                 per_replica)
+
+
 def ratios(numerators, denominators):
     """`{name: numerator / (denominator + RATIO_EPSILON)}` for every numerator."""
     return {k: numerators[k] / (denominators[k] + RATIO_EPSILON) for k in numerators}
@@ -118,7 +124,7 @@ class Trainer:
 
         def one_step(iterator):
             per_replica = strategy.run(self._replica_step, args=(next(iterator),))
-            return strategy.reduce(tf.distribute.ReduceOp.MEAN, per_replica, axis=None)
+            return first_local_value(strategy, per_replica)
 
         @tf.function
         def train_function(iterator, steps):
@@ -224,12 +230,13 @@ class Trainer:
         strategy, task, model = self.strategy, self.task, self.model
 
         def replica_sums(batch):
-            return task.numerators(model, batch, training=False), task.denominators(batch)
+            sums = (task.numerators(model, batch, training=False), task.denominators(batch))
+            return tf.distribute.get_replica_context().all_reduce(
+                tf.distribute.ReduceOp.SUM, sums)
 
         @tf.function
         def eval_step(batch):
-            per_replica = strategy.run(replica_sums, args=(batch,))
-            return strategy.reduce(tf.distribute.ReduceOp.SUM, per_replica, axis=None)
+            return first_local_value(strategy, strategy.run(replica_sums, args=(batch,)))
 
         nums, dens = None, None
         for i, batch in enumerate(self.distribute(dataset_fn)):

@@ -1,0 +1,331 @@
+r"""Pretrain BERT (MLM + NSP) from TFRecord shards; resumable, distributed, exportable.
+
+Google's flags keep working:
+
+    python run_pretraining.py --bert_config_file=bert_config.json \
+        --input_file='records/*.tfrecord' --output_dir=out --do_train --do_eval \
+        --train_batch_size=32 --max_seq_length=128 --max_predictions_per_seq=20 \
+        --num_train_steps=100000 --num_warmup_steps=10000 --learning_rate=1e-4
+
+With no flags it runs the embedded default: a corpus of Python standard
+library docstrings -> WordPiece vocab -> TFRecord shards -> a tiny BERT
+trained for a few hundred steps -> evaluation on held-out shards -> export.
+
+Under --output_dir: checkpoints (ckpt-N, the last --keep_checkpoint_max kept),
+TensorBoard events (train/, eval/), metrics.json, and the SavedModel under
+saved_model/ (or --export_dir). Running the same command again resumes from
+the last checkpoint; --init_checkpoint only initialises the weights of a run
+that has no checkpoint of its own.
+"""
+
+import os
+import subprocess
+import sys
+import time
+
+from absl import app, flags, logging
+
+FLAGS = flags.FLAGS
+# Google's run_pretraining.py flags (same names and defaults).
+flags.DEFINE_string("bert_config_file", None, "bert_config.json of the model to train.")
+flags.DEFINE_string("input_file", None, "Training TFRecord files: comma-separated globs.")
+flags.DEFINE_string("output_dir", "pretraining_output", "Checkpoints, logs, metrics, export.")
+flags.DEFINE_string("init_checkpoint", None, "Initial weights: Google TF1, Hugging Face or ours.")
+flags.DEFINE_integer("max_seq_length", 128, "Tokens per record.")
+flags.DEFINE_integer("max_predictions_per_seq", 20, "Masked-LM predictions per record.")
+flags.DEFINE_bool("do_train", False, "Train.")
+flags.DEFINE_bool("do_eval", False, "Evaluate (on --eval_input_file, else --input_file).")
+flags.DEFINE_integer("train_batch_size", 32, "Global batch per forward pass (an optimizer "
+                     "step sees train_batch_size * grad_accum_steps examples).")
+flags.DEFINE_integer("eval_batch_size", 8, "Global evaluation batch.")
+flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate.")
+flags.DEFINE_integer("num_train_steps", 100000, "Optimizer steps.")
+flags.DEFINE_integer("num_warmup_steps", 10000, "Linear warmup steps.")
+flags.DEFINE_integer("save_checkpoints_steps", 1000, "Steps between checkpoints.")
+flags.DEFINE_integer("iterations_per_loop", 1000, "Google's TPU loop size (see --steps_per_execution).")
+flags.DEFINE_integer("max_eval_steps", 100, "Most evaluation batches.")
+flags.DEFINE_bool("use_tpu", False, "Same as --strategy=tpu.")
+flags.DEFINE_string("tpu_name", None, "TPU to connect to.")
+flags.DEFINE_string("tpu_zone", None, "Accepted for compatibility; the resolver finds it.")
+flags.DEFINE_string("gcp_project", None, "Accepted for compatibility.")
+flags.DEFINE_string("master", None, "Accepted for compatibility.")
+flags.DEFINE_integer("num_tpu_cores", 8, "Accepted for compatibility.")
+# Ours.
+flags.DEFINE_enum("model", "bert", ["bert", "gpt"], "What to pretrain.")
+flags.DEFINE_string("config_file", None, "Model config (same as --bert_config_file for BERT).")
+flags.DEFINE_string("eval_input_file", None, "Held-out TFRecord files for --do_eval.")
+flags.DEFINE_string("vocab_file", None, "vocab.txt for the exported raw-text signature.")
+flags.DEFINE_bool("do_lower_case", True, "Tokenizer casing of the exported signature.")
+flags.DEFINE_enum("strategy", "default", ["default", "one_device", "mirrored",
+                                          "multi_worker", "tpu"], "tf.distribute strategy.")
+flags.DEFINE_enum("dtype", "float32", ["float32", "bfloat16", "float16"],
+                  "Compute precision (float16 uses dynamic loss scaling).")
+flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
+flags.DEFINE_integer("steps_per_execution", 1, "Training steps per tf.function call.")
+flags.DEFINE_enum("optimizer", "adamw", ["adamw", "lamb", "adam"], "Optimizer.")
+flags.DEFINE_enum("decay", "linear", ["linear", "polynomial", "cosine", "constant"],
+                  "Learning-rate decay after the warmup.")
+flags.DEFINE_float("end_learning_rate", 0.0, "Learning rate at the last step.")
+flags.DEFINE_float("decay_power", 1.0, "Power of --decay=polynomial.")
+flags.DEFINE_float("weight_decay", 0.01, "Decoupled weight decay (not on LayerNorm, biases).")
+flags.DEFINE_float("clip_norm", 1.0, "Global-norm gradient clipping (0: off).")
+flags.DEFINE_integer("grad_accum_steps", 1, "Batches of --train_batch_size whose gradients "
+                     "are summed into one optimizer step.")
+flags.DEFINE_string("export_dir", None, "SavedModel folder (default output_dir/saved_model).")
+flags.DEFINE_bool("do_export", True, "Export a SavedModel at the end.")
+flags.DEFINE_integer("keep_checkpoint_max", 5, "Checkpoints kept.")
+flags.DEFINE_bool("deterministic", False, "Op determinism, fixed seeds, fixed input order.")
+flags.DEFINE_integer("seed", 12345, "Seed of initialisation, dropout and input order.")
+
+# The embedded default's settings (used where the flag is not given).
+EMBEDDED_DEFAULTS = dict(do_train=True, do_eval=True, max_seq_length=64,
+                         max_predictions_per_seq=10, train_batch_size=32, eval_batch_size=64,
+                         learning_rate=1e-3, num_train_steps=600, num_warmup_steps=60,
+                         save_checkpoints_steps=200, steps_per_execution=10)
+EMBEDDED_CONFIG = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
+                       intermediate_size=512, max_position_embeddings=128, type_vocab_size=2,
+                       hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
+EMBEDDED_VOCAB_SIZE = 4000
+
+
+def is_embedded_default():
+    return FLAGS.input_file is None
+
+
+def apply_embedded_defaults():
+    for name, value in EMBEDDED_DEFAULTS.items():
+        if not FLAGS[name].present:
+            setattr(FLAGS, name, value)
+
+
+def validate_flags():
+    """Usage errors before any work starts."""
+    if FLAGS.model == "gpt":
+        raise app.UsageError("--model=gpt is not available yet (tfgpt lands with its issue).")
+    if not is_embedded_default() and not (FLAGS.do_train or FLAGS.do_eval):
+        raise app.UsageError("At least one of --do_train or --do_eval must be set.")
+    if not is_embedded_default() and not (FLAGS.bert_config_file or FLAGS.config_file
+                                          or FLAGS.init_checkpoint):
+        raise app.UsageError("--bert_config_file (or --config_file/--init_checkpoint) is "
+                             "required with --input_file.")
+    positive = ("max_seq_length", "max_predictions_per_seq", "train_batch_size",
+                "eval_batch_size", "num_train_steps", "save_checkpoints_steps",
+                "steps_per_execution", "grad_accum_steps", "keep_checkpoint_max")
+    for name in positive:
+        if getattr(FLAGS, name) <= 0:
+            raise app.UsageError(f"--{name} must be positive, got {getattr(FLAGS, name)}.")
+    if FLAGS.num_warmup_steps < 0 or FLAGS.num_warmup_steps > FLAGS.num_train_steps:
+        raise app.UsageError(f"--num_warmup_steps must be in [0, --num_train_steps], got "
+                             f"{FLAGS.num_warmup_steps}.")
+    if FLAGS.learning_rate <= 0:
+        raise app.UsageError(f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
+    if FLAGS.max_predictions_per_seq > FLAGS.max_seq_length:
+        raise app.UsageError("--max_predictions_per_seq cannot exceed --max_seq_length.")
+
+
+def run_module(module, **flag_values):
+    """Runs `python -m module --flag=value ...` (its own absl flags), failing loudly."""
+    args = [sys.executable, "-m", module] + [f"--{k}={v}" for k, v in flag_values.items()]
+    result = subprocess.run(args, stdout=subprocess.PIPE, text=True)
+    if result.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed with exit code {result.returncode}.")
+    return result.stdout
+
+
+def prepare_embedded_data(folder):
+    """Corpus -> vocab -> train/held-out shards under `folder`; reused when complete."""
+    from tfrecords import stdlib_corpus
+    vocab = os.path.join(folder, "vocab.txt")
+    shards = {name: os.path.join(folder, f"{name}_records") for name in ("train", "heldout")}
+    done = os.path.join(folder, "DONE")
+    if not os.path.exists(done):
+        print(f"Embedded default: building a corpus, vocab and shards under {folder}")
+        corpus = stdlib_corpus.write_corpus(os.path.join(folder, "corpus"))
+        run_module("tfrecords.build_vocab", input_file=corpus["paths"]["train"],
+                   output_file=vocab, vocab_size=EMBEDDED_VOCAB_SIZE)
+        for name, dupe in (("train", 5), ("heldout", 1)):
+            run_module("tfrecords.create_pretraining_data", input_file=corpus["paths"][name],
+                       vocab_file=vocab, output_dir=shards[name], num_shards=2,
+                       max_seq_length=FLAGS.max_seq_length, dupe_factor=dupe,
+                       max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+                       random_seed=FLAGS.seed, progress=False)
+        open(done, "w").close()
+    return {"vocab_file": vocab, "input_file": os.path.join(shards["train"], "*"),
+            "eval_input_file": os.path.join(shards["heldout"], "*")}
+
+
+def bert_config(vocab_size=None):
+    from tfbert import BertConfig
+    from tfbert.checkpoints import read_checkpoint
+    path = FLAGS.config_file or FLAGS.bert_config_file
+    if path:
+        return BertConfig.from_json_file(path)
+    if FLAGS.init_checkpoint:
+        return BertConfig.from_json_file(read_checkpoint(FLAGS.init_checkpoint)[2])
+    return BertConfig(vocab_size=vocab_size, **EMBEDDED_CONFIG)
+
+
+def vocab_size_of(vocab_file):
+    with open(vocab_file, encoding="utf-8") as f:
+        return sum(1 for _ in f)
+
+
+def bert_datasets():
+    """`(train_fn, eval_fn)`: `input_context -> tf.data.Dataset` of feature dicts."""
+    from tfrecords.reader import bert_pretraining_dataset, list_files
+    eval_pattern = FLAGS.eval_input_file or FLAGS.input_file
+
+    def train_fn(context):
+        mine = list_files(FLAGS.input_file)[context.input_pipeline_id::
+                                            context.num_input_pipelines]
+        logging.info("Input pipeline %d of %d reads training files: %s",
+                     context.input_pipeline_id, context.num_input_pipelines, " ".join(mine))
+        # The reader divides the global batch among replicas (and their files
+        # among workers); a replica's batch holds grad_accum_steps micro-batches.
+        return bert_pretraining_dataset(
+            FLAGS.input_file, FLAGS.train_batch_size * FLAGS.grad_accum_steps,
+            FLAGS.max_seq_length, FLAGS.max_predictions_per_seq, is_training=True,
+            input_context=context, deterministic=FLAGS.deterministic, seed=FLAGS.seed)
+
+    def eval_fn(context):
+        # Every worker reads the whole held-out set: workers then run the same
+        # number of steps (collectives need that), and the all-reduced sums
+        # count each example once per worker, which leaves the ratios exact.
+        batch = max(1, FLAGS.eval_batch_size // context.num_replicas_in_sync)
+        return bert_pretraining_dataset(
+            eval_pattern, batch, FLAGS.max_seq_length, FLAGS.max_predictions_per_seq,
+            is_training=False, deterministic=True)
+
+    return train_fn, eval_fn
+
+
+def masked_lm_baseline(train_fn, eval_fn, max_eval_batches):
+    """Accuracy of always predicting the training records' most frequent masked token."""
+    import numpy as np
+    import tensorflow as tf
+    context = tf.distribute.InputContext()
+    counts = None
+    for batch in train_fn(context).take(max(1, 20000 // FLAGS.train_batch_size)):
+        ids = batch["masked_lm_ids"].numpy()[batch["masked_lm_weights"].numpy() > 0]
+        binc = np.bincount(ids)
+        counts = binc if counts is None else np.pad(counts, (0, max(0, len(binc) - len(counts)))) \
+            + np.pad(binc, (0, max(0, len(counts) - len(binc))))
+    most_frequent = int(np.argmax(counts))
+    hits = total = 0.0
+    for batch in eval_fn(context).take(max_eval_batches):
+        weights = batch["masked_lm_weights"].numpy()
+        hits += float(((batch["masked_lm_ids"].numpy() == most_frequent) * weights).sum())
+        total += float(weights.sum())
+    return hits / max(total, 1.0), most_frequent
+
+
+def weights_digest(model):
+    """sha256 over every weight's bytes: equal digests mean identical weights."""
+    import hashlib
+    import numpy as np
+    digest = hashlib.sha256()
+    for weight in model.weights:
+        digest.update(np.ascontiguousarray(weight.numpy()).tobytes())
+    return digest.hexdigest()
+
+
+def build(strategy, config):
+    """The pretrainer, its optimizer and schedule, created under the strategy."""
+    from tfbert import BertPretrainer
+    from tfcore.experiment import make_optimizer
+    with strategy.scope():
+        model = BertPretrainer(config)
+        optimizer, schedule = make_optimizer(
+            FLAGS.optimizer, FLAGS.learning_rate, FLAGS.num_train_steps,
+            FLAGS.num_warmup_steps, FLAGS.decay, FLAGS.end_learning_rate,
+            FLAGS.weight_decay, FLAGS.dtype, FLAGS.decay_power)
+    return model, optimizer, schedule
+
+
+def export(model, vocab_file, export_dir):
+    from tfbert import BertTokenizer
+    from tfbert.export_encoder import EncoderExport
+    tokenizer = BertTokenizer(vocab_file, do_lower_case=FLAGS.do_lower_case)
+    length = min(FLAGS.max_seq_length, model.config.max_position_embeddings)
+    return EncoderExport(model.bert, tokenizer, max_seq_length=length).save(export_dir)
+
+
+def main(argv):
+    del argv
+    if is_embedded_default():
+        apply_embedded_defaults()
+    validate_flags()
+    import tensorflow as tf
+    from tfbert.pretrainer import BertPretrainingTask
+    from tfcore import distribute, experiment, reporting, training
+
+    started = time.time()
+    experiment.configure_runtime(FLAGS.dtype, FLAGS.deterministic, FLAGS.seed)
+    strategy = distribute.get_strategy("tpu" if FLAGS.use_tpu else FLAGS.strategy,
+                                       FLAGS.tpu_name)
+    chief = distribute.is_chief(strategy)
+    output_dir = FLAGS.output_dir
+    vocab_file = FLAGS.vocab_file
+    if is_embedded_default():
+        data = prepare_embedded_data(os.path.join(output_dir, "data"))
+        FLAGS.input_file, FLAGS.eval_input_file = data["input_file"], data["eval_input_file"]
+        vocab_file = vocab_file or data["vocab_file"]
+    config = bert_config(vocab_size_of(vocab_file) if vocab_file else None)
+    model, optimizer, schedule = build(strategy, config)
+    has_own_checkpoint = tf.train.latest_checkpoint(output_dir) is not None
+    if FLAGS.init_checkpoint and not has_own_checkpoint:
+        model.load_pretrained_weights(FLAGS.init_checkpoint)
+        vocab_file = vocab_file or model.vocab_file
+    trainer = training.Trainer(model, optimizer, BertPretrainingTask(), strategy,
+                               FLAGS.grad_accum_steps, FLAGS.clip_norm or None,
+                               FLAGS.steps_per_execution, FLAGS.jit_compile)
+    train_fn, eval_fn = bert_datasets()
+    results = {"steps": 0}
+    if FLAGS.do_train:
+        step_batch = FLAGS.train_batch_size * FLAGS.grad_accum_steps
+        reporter = reporting.TrainingReporter(
+            FLAGS.num_train_steps, os.path.join(output_dir, "train") if chief else None,
+            tokens_per_step=step_batch * FLAGS.max_seq_length,
+            examples_per_step=step_batch, learning_rate=schedule)
+        results["train"] = trainer.fit(train_fn, FLAGS.num_train_steps, output_dir,
+                                       FLAGS.save_checkpoints_steps, FLAGS.keep_checkpoint_max,
+                                       on_execution=reporter)
+        results["train"].update(reporter.throughput())
+        reporter.close()
+    else:
+        trainer.restore_or_initialize(output_dir, FLAGS.keep_checkpoint_max)
+    results["steps"] = trainer.step
+    results["weights_sha256"] = weights_digest(model)
+    logging.info("Final weights sha256 %s", results["weights_sha256"])
+    if FLAGS.do_eval:
+        results["eval"] = trainer.evaluate(eval_fn, FLAGS.max_eval_steps)
+        baseline, token = masked_lm_baseline(train_fn, eval_fn, FLAGS.max_eval_steps)
+        results["eval"]["masked_lm_accuracy_baseline"] = baseline
+        results["eval"]["most_frequent_masked_token_id"] = token
+    if not chief:
+        return
+    metrics_path = os.path.join(output_dir, "metrics.json")
+    experiment.write_json_atomically(metrics_path, results)
+    export_dir = None
+    if FLAGS.do_export and vocab_file:
+        export_dir = export(model, vocab_file, FLAGS.export_dir
+                            or os.path.join(output_dir, "saved_model"))
+    print_summary(results, output_dir, metrics_path, export_dir, time.time() - started)
+
+
+def print_summary(results, output_dir, metrics_path, export_dir, seconds):
+    from tfcore.reporting import summary_table
+    rows = [("steps", results["steps"])]
+    for section in ("train", "eval"):
+        rows += [(f"{section}.{k}", v) for k, v in sorted(results.get(section, {}).items())]
+    print("\n" + summary_table(rows))
+    print(f"\nFinished in {seconds:.0f} s.")
+    print(f"  checkpoints:  {output_dir}")
+    print(f"  TensorBoard:  tensorboard --logdir {output_dir}")
+    print(f"  metrics:      {metrics_path}")
+    if export_dir:
+        print(f"  SavedModel:   {export_dir}  (serving_default: raw text; encode: token ids)")
+
+
+if __name__ == "__main__":
+    app.run(main)

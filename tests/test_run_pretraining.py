@@ -1,0 +1,165 @@
+"""End-to-end tests of run_pretraining.py as users run it: subprocesses, flags, files."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.testing import REPO_ROOT, SMALL_VOCAB, reload_in_fresh_process, write_vocab
+
+SEQ, PREDICTIONS = 16, 3
+CONFIG = dict(vocab_size=len(SMALL_VOCAB), hidden_size=16, num_hidden_layers=2,
+              num_attention_heads=2, intermediate_size=32, max_position_embeddings=32,
+              type_vocab_size=2)
+
+
+def google_example(rng):
+    """One record with Google's feature names, built with tf.train.Example."""
+    length = int(rng.integers(6, SEQ + 1))
+    ids = np.zeros(SEQ, np.int64)
+    ids[:length] = rng.integers(5, len(SMALL_VOCAB), length)
+    ids[0], ids[length - 1] = 2, 3
+    positions = np.sort(rng.choice(np.arange(1, length - 1), PREDICTIONS, replace=False))
+    labels = ids[positions].copy()
+    ids[positions] = 4
+    ints = lambda v: tf.train.Feature(int64_list=tf.train.Int64List(value=list(map(int, v))))
+    features = {"input_ids": ints(ids), "input_mask": ints(ids > 0),
+                "segment_ids": ints(np.zeros(SEQ)), "masked_lm_positions": ints(positions),
+                "masked_lm_ids": ints(labels),
+                "masked_lm_weights": tf.train.Feature(
+                    float_list=tf.train.FloatList(value=[1.0] * PREDICTIONS)),
+                "next_sentence_labels": ints([rng.integers(0, 2)])}
+    return tf.train.Example(features=tf.train.Features(feature=features)).SerializeToString()
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data")
+    rng = np.random.default_rng(0)
+    for name, shards, per_shard in (("train", 4, 64), ("eval", 1, 32)):
+        for shard in range(shards):
+            with tf.io.TFRecordWriter(str(folder / f"{name}-{shard}.tfrecord")) as writer:
+                for _ in range(per_shard):
+                    writer.write(google_example(rng))
+    config = folder / "bert_config.json"
+    config.write_text(json.dumps(CONFIG))
+    return {"input_file": str(folder / "train-*"), "eval_input_file": str(folder / "eval-*"),
+            "bert_config_file": str(config), "vocab_file": write_vocab(folder)}
+
+
+def command(data, output_dir, **extra):
+    flags = dict(data, output_dir=output_dir, do_train=True, do_eval=True,
+                 max_seq_length=SEQ, max_predictions_per_seq=PREDICTIONS, train_batch_size=8,
+                 eval_batch_size=8, num_train_steps=12, num_warmup_steps=2,
+                 save_checkpoints_steps=4, learning_rate=1e-3, deterministic=True)
+    flags.update(extra)
+    args = [f"--{k}" if v is True else f"--no{k}" if v is False else f"--{k}={v}"
+            for k, v in flags.items()]
+    return [sys.executable, os.path.join(REPO_ROOT, "run_pretraining.py")] + args
+
+
+def run(args, env=None, timeout=300):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
+    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
+                            cwd=REPO_ROOT)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def checkpoint_values(prefix):
+    reader = tf.train.load_checkpoint(prefix)
+    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+            if name != "_CHECKPOINTABLE_OBJECT_GRAPH"}
+
+
+@pytest.mark.parametrize("flags, message", [
+    (dict(num_train_steps=0), "--num_train_steps must be positive"),
+    (dict(num_warmup_steps=50), "--num_warmup_steps must be in"),
+    (dict(do_train=False, do_eval=False), "At least one of --do_train or --do_eval"),
+    (dict(learning_rate=-1), "--learning_rate must be positive"),
+    (dict(strategy="cluster"), "strategy"),
+])
+def test_bad_flags_fail_before_any_work(data, tmp_path, flags, message):
+    output_dir = str(tmp_path / "out")
+    result = subprocess.run(command(data, output_dir, **flags), capture_output=True,
+                            text=True, cwd=REPO_ROOT, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+    assert not os.path.exists(output_dir)
+
+
+def test_train_eval_export_and_kill_9_resume_is_bit_identical(data, tmp_path):
+    whole = str(tmp_path / "whole")
+    result = run(command(data, whole))
+    metrics = json.load(open(os.path.join(whole, "metrics.json")))
+    assert metrics["steps"] == 12
+    for key in ("masked_lm_accuracy", "next_sentence_accuracy", "masked_lm_accuracy_baseline"):
+        assert 0.0 <= metrics["eval"][key] <= 1.0
+    assert metrics["train"]["tokens_per_second"] > 0
+    assert "metrics.json" in result.stdout and "saved_model" in result.stdout
+    assert sorted(n for n in os.listdir(whole) if n.startswith("ckpt-12"))
+
+    cut = str(tmp_path / "cut")
+    process = subprocess.Popen(command(data, cut), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
+    deadline = time.time() + 240
+    while not os.path.exists(os.path.join(cut, "ckpt-4.index")) and time.time() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not os.path.exists(os.path.join(cut, "ckpt-12.index")), "killed too late"
+    run(command(data, cut))
+    expected = checkpoint_values(os.path.join(whole, "ckpt-12"))
+    actual = checkpoint_values(os.path.join(cut, "ckpt-12"))
+    assert expected.keys() == actual.keys()
+    for name in expected:
+        np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)
+
+    texts = np.array(["the cat sat on the mat .", "hello world", ""])
+    outputs = reload_in_fresh_process(os.path.join(whole, "saved_model"), {"text": texts},
+                                      tmp_path)
+    assert outputs["embedding"].shape == (3, 16)
+    assert outputs["sequence_output"].shape[:2] == (3, SEQ)
+
+
+def free_ports(n):
+    sockets = [socket.socket() for _ in range(n)]
+    for s in sockets:
+        s.bind(("localhost", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def test_multi_worker_two_processes(data, tmp_path):
+    ports = free_ports(2)
+    cluster = {"worker": [f"localhost:{p}" for p in ports]}
+    output_dir = str(tmp_path / "multi")
+    processes = []
+    for index in range(2):
+        tf_config = json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})
+        env = dict(os.environ, TF_CONFIG=tf_config, TF_CPP_MIN_LOG_LEVEL="2")
+        processes.append(subprocess.Popen(
+            command(data, output_dir, strategy="multi_worker", num_train_steps=6,
+                    save_checkpoints_steps=3), env=env, cwd=REPO_ROOT,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    logs = [p.communicate(timeout=300) for p in processes]
+    for process, (out, err) in zip(processes, logs):
+        assert process.returncode == 0, err[-4000:]
+    digests = [line.split()[-1] for _, err in logs for line in err.splitlines()
+               if "Final weights sha256" in line]
+    assert len(digests) == 2 and digests[0] == digests[1], digests
+    shards = [set(f for line in err.splitlines() if "of 2 reads training files:" in line
+                  for f in line.split("reads training files:", 1)[1].split()) for _, err in logs]
+    assert shards[0] and shards[1] and not shards[0] & shards[1], shards
+    written = sorted(os.listdir(output_dir))
+    assert "saved_model" in written and "metrics.json" in written
+    assert not [n for n in written if n.startswith(".worker_")], written
