@@ -47,22 +47,24 @@ class BertEmbedding(keras.layers.Layer):
         self.layer_norm.build((None, None, h))
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
 
-    def _check_length(self, input_ids):
+    def _checked_length(self, input_ids):
+        """The sequence length; raises (or, in a graph, fails) when above the table size."""
         seq_len = input_ids.shape[1]
         limit = self.max_position_embeddings
         if seq_len is not None:
             if seq_len > limit:
                 raise ValueError(
                     f"input length {seq_len} exceeds max_position_embeddings {limit}.")
-            return
-        tf.debugging.assert_less_equal(
+            return seq_len
+        check = tf.debugging.assert_less_equal(
             tf.shape(input_ids)[1], limit,
             message=f"input length exceeds max_position_embeddings {limit}")
+        with tf.control_dependencies([check]):  # before the table is sliced
+            return tf.identity(tf.shape(input_ids)[1])
 
     def call(self, input_ids, segment_ids=None, training=None):
         input_ids = tf.cast(input_ids, tf.int32)
-        self._check_length(input_ids)
-        seq_len = tf.shape(input_ids)[1]
+        seq_len = self._checked_length(input_ids)
         x = tf.gather(self.word_embeddings, input_ids)
         x += self.position_embeddings[None, :seq_len]
         if segment_ids is None:

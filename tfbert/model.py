@@ -7,42 +7,14 @@ from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.embedding import BertEmbedding
 from tfcore.layers import TransformerBlock
+from tfcore.modeling import ConfigModel
 
 
 BERT_INPUT_NAMES = ("input_ids", "segment_ids", "input_mask")
 
 
-class TokenIdsModel(keras.Model):
-    """A keras.Model whose inputs are a dict of int32 `[batch, seq]` token tensors.
-
-    `export()` defaults to a signature with those names, any batch size and
-    length (Keras alone would name them `args_0...` and declare float32).
-    """
-
-    INPUT_NAMES = BERT_INPUT_NAMES
-
-    def input_signature(self):
-        """`[{name: tf.TensorSpec([None, None], tf.int32)}]` for `tf.function`/export."""
-        return [{name: tf.TensorSpec([None, None], tf.int32, name=name)
-                 for name in self.INPUT_NAMES}]
-
-    def export(self, filepath, format="tf_saved_model", verbose=None,
-               input_signature=None, **kwargs):
-        if input_signature is None:
-            input_signature = self.input_signature()
-        return super().export(filepath, format=format, verbose=verbose,
-                              input_signature=input_signature, **kwargs)
-
-    @property
-    def _default_save_signature(self):
-        # Keras traces this when the model is saved inside a tf.Module; its own
-        # default declares one float32 input of unknown shape.
-        return tf.function(lambda inputs: self(inputs),
-                           input_signature=self.input_signature())
-
-
 @keras.saving.register_keras_serializable(package="tfbert")
-class BertModel(PretrainedMixin, TokenIdsModel):
+class BertModel(PretrainedMixin, ConfigModel):
     """BERT encoder (post-LN transformer).
 
     Inputs: a dict of int32 `[batch, seq]` tensors: `input_ids`, and optional
@@ -60,6 +32,9 @@ class BertModel(PretrainedMixin, TokenIdsModel):
         out = model({"input_ids": tf.constant([[2, 7, 3, 0]]),
                      "input_mask": tf.constant([[1, 1, 1, 0]])})
     """
+
+    config_class = BertConfig
+    INPUT_NAMES = BERT_INPUT_NAMES
 
     def __init__(self, config, **kwargs):
         super().__init__(**kwargs)
@@ -113,13 +88,3 @@ class BertModel(PretrainedMixin, TokenIdsModel):
 
     def checkpoint_parts(self):
         return [("bert/", self)]
-
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(BertConfig.from_dict(config.pop("config")), **config)

@@ -6,7 +6,8 @@ import tensorflow as tf
 from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
-from tfbert.model import BERT_INPUT_NAMES, BertModel, TokenIdsModel
+from tfbert.model import BERT_INPUT_NAMES, BertModel
+from tfcore.modeling import ConfigModel
 from tfcore.training import ratios
 
 
@@ -57,7 +58,7 @@ def _scale_for_replicas(loss):
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
-class BertPretrainer(PretrainedMixin, TokenIdsModel):
+class BertPretrainer(PretrainedMixin, ConfigModel):
     """BERT with MLM and NSP heads; trains with `compile(optimizer)` + `fit(ds)`.
 
     Call on a dict with `input_ids`, `segment_ids`, `input_mask` (`[b, s]`) and
@@ -76,6 +77,7 @@ class BertPretrainer(PretrainedMixin, TokenIdsModel):
         pretrainer.fit(dataset_of_feature_dicts, epochs=1)
     """
 
+    config_class = BertConfig
     INPUT_NAMES = BERT_INPUT_NAMES + ("masked_lm_positions",)
 
     def __init__(self, config, **kwargs):
@@ -133,12 +135,3 @@ class BertPretrainer(PretrainedMixin, TokenIdsModel):
         return [("bert/", self.bert), ("masked_lm/", self.masked_lm),
                 ("next_sentence/", self.next_sentence)]
 
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(BertConfig.from_dict(config.pop("config")), **config)
