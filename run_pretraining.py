@@ -76,6 +76,8 @@ flags.DEFINE_bool("do_export", True, "Export a SavedModel at the end.")
 flags.DEFINE_integer("keep_checkpoint_max", 5, "Checkpoints kept.")
 flags.DEFINE_bool("deterministic", False, "Op determinism, fixed seeds, fixed input order.")
 flags.DEFINE_integer("seed", 12345, "Seed of initialisation, dropout and input order.")
+flags.DEFINE_bool("skip_corrupt_records", False, "Skip the rest of a corrupt or truncated "
+                  "shard with a warning (default: stop with an error naming the file).")
 
 # The embedded default's settings (used where the flag is not given).
 EMBEDDED_DEFAULTS = dict(do_train=True, do_eval=True, max_seq_length=64,
@@ -185,7 +187,8 @@ def bert_datasets():
         return bert_pretraining_dataset(
             FLAGS.input_file, FLAGS.train_batch_size * FLAGS.grad_accum_steps,
             FLAGS.max_seq_length, FLAGS.max_predictions_per_seq, is_training=True,
-            input_context=context, deterministic=FLAGS.deterministic, seed=FLAGS.seed)
+            input_context=context, deterministic=FLAGS.deterministic, seed=FLAGS.seed,
+            skip_corrupt=FLAGS.skip_corrupt_records)
 
     def eval_fn(context):
         # Every worker reads the whole held-out set: workers then run the same
@@ -194,7 +197,7 @@ def bert_datasets():
         batch = max(1, FLAGS.eval_batch_size // context.num_replicas_in_sync)
         return bert_pretraining_dataset(
             eval_pattern, batch, FLAGS.max_seq_length, FLAGS.max_predictions_per_seq,
-            is_training=False, deterministic=True)
+            is_training=False, deterministic=True, skip_corrupt=FLAGS.skip_corrupt_records)
 
     return train_fn, eval_fn
 
@@ -251,7 +254,20 @@ def export(model, vocab_file, export_dir):
 
 
 def main(argv):
+    """Runs `pretrain()`; known failures end with one clear line instead of a traceback."""
     del argv
+    import tensorflow as tf
+    from tfcore.config import ConfigError
+    from tfcore.training import CheckpointWriteError, NonFiniteLossError
+    try:
+        pretrain()
+    except (CheckpointWriteError, NonFiniteLossError, ConfigError, FileNotFoundError) as e:
+        sys.exit(f"ERROR: {e}")
+    except tf.errors.OpError as e:
+        sys.exit(f"ERROR: {e.message.strip()}")
+
+
+def pretrain():
     if is_embedded_default():
         apply_embedded_defaults()
     validate_flags()

@@ -163,3 +163,51 @@ def test_multi_worker_two_processes(data, tmp_path):
     written = sorted(os.listdir(output_dir))
     assert "saved_model" in written and "metrics.json" in written
     assert not [n for n in written if n.startswith(".worker_")], written
+
+
+def limit_file_size(max_bytes):
+    """preexec_fn: files larger than `max_bytes` fail to write (EFBIG), like a full disk."""
+    def apply():
+        import resource
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+    return apply
+
+
+def test_full_disk_during_checkpoint_keeps_the_last_one_and_resumes(data, tmp_path):
+    output_dir = str(tmp_path / "full")
+    run(command(data, output_dir, num_train_steps=4, do_eval=False, do_export=False))
+    before = checkpoint_values(os.path.join(output_dir, "ckpt-4"))
+    result = subprocess.run(command(data, output_dir, do_eval=False), capture_output=True,
+                            text=True, cwd=REPO_ROOT, timeout=300,
+                            preexec_fn=limit_file_size(20_000))
+    assert result.returncode != 0
+    assert "Could not write the checkpoint of step 8" in result.stderr
+    assert "ckpt-4) is intact" in result.stderr
+    assert tf.train.latest_checkpoint(output_dir).endswith("ckpt-4")
+    after = checkpoint_values(os.path.join(output_dir, "ckpt-4"))
+    for name in before:
+        np.testing.assert_array_equal(after[name], before[name])
+    run(command(data, output_dir))
+    assert json.load(open(os.path.join(output_dir, "metrics.json")))["steps"] == 12
+
+
+def test_truncated_shard_names_the_file_or_is_skipped(data, tmp_path):
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    source = os.path.dirname(data["input_file"])
+    for name in sorted(n for n in os.listdir(source) if n.startswith("train-")):
+        blob = open(os.path.join(source, name), "rb").read()
+        cut = len(blob) // 2 + 7  # mid-record
+        (folder / name).write_bytes(blob[:cut] if name == "train-0.tfrecord" else blob)
+    damaged = dict(data, input_file=str(folder / "train-*"))
+    args = command(damaged, str(tmp_path / "out"), do_eval=False, do_export=False,
+                   num_train_steps=40, save_checkpoints_steps=40)
+    result = subprocess.run(args, capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert result.returncode != 0
+    assert "train-0.tfrecord" in result.stderr and "truncated" in result.stderr
+    assert "Traceback" not in result.stderr
+    args = command(damaged, str(tmp_path / "out2"), do_eval=False, do_export=False,
+                   num_train_steps=40, save_checkpoints_steps=40, skip_corrupt_records=True)
+    result = run(args)
+    assert "train-0.tfrecord" in result.stderr

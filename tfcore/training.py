@@ -39,6 +39,10 @@ class NonFiniteLossError(RuntimeError):
     """Training produced a NaN/Inf loss; the message names the step."""
 
 
+class CheckpointWriteError(RuntimeError):
+    """A checkpoint could not be written (e.g. a full disk); the previous one is intact."""
+
+
 def _split(batch, parts):
     """Splits every feature of `batch` into `parts` equal micro-batches."""
     if parts == 1:
@@ -168,7 +172,17 @@ class Trainer:
         return self.step
 
     def save(self):
-        path = self.manager.save(checkpoint_number=self.step)
+        """Writes a checkpoint; a failed write leaves the previous one as the latest."""
+        previous = self.manager.latest_checkpoint
+        try:
+            path = self.manager.save(checkpoint_number=self.step)
+        except (tf.errors.OpError, OSError) as e:
+            message = getattr(e, "message", None) or str(e)
+            raise CheckpointWriteError(
+                f"Could not write the checkpoint of step {self.step} under "
+                f"{self.manager.directory}: {message.strip()}. The previous checkpoint "
+                f"({previous or 'none'}) is intact: free space and run again to resume."
+            ) from None
         if not is_chief(self.strategy):
             shutil.rmtree(self.manager.directory, ignore_errors=True)
         return path
