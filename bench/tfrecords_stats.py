@@ -25,10 +25,6 @@ import tensorflow as tf
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("vocab_file", None, "vocab.txt, for the [MASK] id.")
-flags.DEFINE_integer("max_seq_length", 128, "Record length.")
-flags.DEFINE_integer("max_predictions_per_seq", 20, "Prediction slots per record.")
-flags.DEFINE_string("json", None, "Also write the statistics here.")
 # [CLS] A [SEP] B [SEP]: every record has exactly three special tokens.
 SPECIAL_TOKENS_PER_RECORD = 3
 _BATCH = 4096
@@ -99,5 +95,13 @@ def main(argv):
             json.dump(stats, f, indent=1)
 
 
+def _define_flags():  # Only as a script: other benchmarks import this module.
+    flags.DEFINE_string("vocab_file", None, "vocab.txt, for the [MASK] id.")
+    flags.DEFINE_integer("max_seq_length", 128, "Record length.")
+    flags.DEFINE_integer("max_predictions_per_seq", 20, "Prediction slots per record.")
+    flags.DEFINE_string("json", None, "Also write the statistics here.")
+
+
 if __name__ == "__main__":
+    _define_flags()
     app.run(main)

@@ -99,11 +99,16 @@ class BertRecordMaker:
     def __getstate__(self):  # Worker processes build their own tokenizer.
         return dict(self.__dict__, encoder=None)
 
-    def __call__(self, block):
+    def tokenize(self, block):
+        """First stage: the block's sentences -> (flat ids, tokens per sentence)."""
+        self.setup()
+        return self.encoder.encode([line for doc in block.documents for line in doc])
+
+    def __call__(self, block, tokenized=None):
+        """Both stages; `tokenized` is `tokenize(block)` when already done."""
         self.setup()
         opts, enc = self.options, self.encoder
-        sentences = [line for doc in block.documents for line in doc]
-        tokens, lengths = enc.encode(sentences)
+        tokens, lengths = tokenized or self.tokenize(block)
         docs, starts, _ = sentence_layout(block.documents, lengths)
         rng, np_rng = block_generators(opts.random_seed, block.index)
         spans = packing.pack_documents(docs, starts, opts.max_seq_length,

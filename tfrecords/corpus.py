@@ -23,6 +23,8 @@ Example:
 """
 
 import dataclasses
+import glob
+import os
 
 
 class InputError(ValueError):
@@ -37,27 +39,34 @@ class Block:
     num_bytes: int
 
 
+def _glob(pattern):
+    if "://" in pattern:  # gs:// and other file systems through TensorFlow.
+        import tensorflow as tf
+        return tf.io.gfile.glob(pattern), tf.io.gfile.isdir, lambda p: tf.io.gfile.stat(p).length
+    # Local files without importing TensorFlow (worker processes start meanwhile).
+    return glob.glob(pattern), os.path.isdir, os.path.getsize
+
+
 def expand_input_patterns(input_file):
     """Comma-separated glob patterns -> sorted file list per pattern, in order.
 
     Raises `InputError` for a pattern that matches nothing, a directory or an
     empty file.
     """
-    import tensorflow as tf  # Deferred: usage errors should not wait for TensorFlow.
     patterns = [p.strip() for p in input_file.split(",") if p.strip()]
     if not patterns:
         raise InputError(f"--input_file names no files: {input_file!r}")
     files = []
     for pattern in patterns:
-        matches = sorted(tf.io.gfile.glob(pattern))
+        matches, is_dir, size = _glob(pattern)
         if not matches:
             raise InputError(f"input pattern {pattern!r} matched no files")
-        files.extend(matches)
-    for path in files:
-        if tf.io.gfile.isdir(path):
-            raise InputError(f"input {path!r} is a directory, expected a text file")
-        if tf.io.gfile.stat(path).length == 0:
-            raise InputError(f"input file {path!r} is empty")
+        for path in sorted(matches):
+            if is_dir(path):
+                raise InputError(f"input {path!r} is a directory, expected a text file")
+            if size(path) == 0:
+                raise InputError(f"input file {path!r} is empty")
+            files.append(path)
     return files
 
 

@@ -50,9 +50,10 @@ flags.DEFINE_integer("num_shards", None, "Files under --output_dir (default 1)."
 flags.DEFINE_integer("num_workers", 1, "Processes that tokenize, pack, mask and encode.")
 flags.DEFINE_enum("model", "bert", ["bert", "gpt"], "Record kind.")
 flags.DEFINE_enum("tokenizer", "wordpiece", ["wordpiece", "char", "bpe"],
-                  "GPT tokenizer: WordPiece --vocab_file, characters (vocab learned from "
+                  "GPT tokenizer: WordPiece --vocab_file; characters (vocab learned from "
                   "the input and written as vocab.json beside the output unless "
-                  "--vocab_file names one), or GPT-2 BPE (needs tfgpt.tokenization).")
+                  "--vocab_file names one); GPT-2 byte-level BPE (--vocab_file=vocab.json "
+                  "--merges_file=merges.txt).")
 flags.DEFINE_string("merges_file", None, "GPT-2 merges.txt (--tokenizer=bpe).")
 flags.DEFINE_string("eot_token", "[SEP]", "GPT with WordPiece: the token between documents.")
 flags.DEFINE_integer("block_bytes", 1 << 20, "Text per block: the unit of work, the window "

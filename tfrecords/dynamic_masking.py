@@ -55,8 +55,9 @@ class DynamicMasker:
         """From a vocab.txt, or from `vocab_size`, `mask_id` and the special ids."""
         if vocab_file:
             vocab_size, mask_id, special_ids = _vocab_facts(vocab_file)
-        elif vocab_size is None or mask_id is None:
-            raise ValueError("dynamic masking needs vocab_file, or vocab_size and mask_id")
+        elif vocab_size is None or mask_id is None or not len(special_ids):
+            raise ValueError("dynamic masking needs vocab_file, or vocab_size, mask_id and "
+                             "special_ids (at least the [PAD], [CLS] and [SEP] ids)")
         return cls(vocab_size, mask_id, special_ids, masked_lm_prob, max_predictions_per_seq)
 
     def _budget(self, candidates):

@@ -3,6 +3,8 @@
 * `WordPieceEncoder`: `tfbert.tokenization.BertTokenizer` (in-graph WordPiece,
   the ids of Google's `FullTokenizer` / Hugging Face's `BertTokenizer`).
 * `CharEncoder`: one id per Unicode character, for character-level GPT.
+* `BytePairEncoder`: GPT-2 byte-level BPE (`vocab.json` + `merges.txt`), through
+  `tfgpt.tokenization.BytePairTokenizer`.
 
 Character vocabulary file (`vocab.json`): a JSON object mapping each token to
 its id, ids 0..V-1 (the layout of GPT-2's `vocab.json`). Id 0 is
@@ -61,6 +63,27 @@ class WordPieceEncoder:
         if not texts:
             return np.zeros(0, np.int64), np.zeros(0, np.int64)
         ragged = self._tokenize(texts)
+        return (ragged.flat_values.numpy().astype(np.int64),
+                ragged.row_lengths().numpy().astype(np.int64))
+
+
+class BytePairEncoder:
+    """Batches of text -> GPT-2 byte-level BPE ids (`tfgpt.tokenization.BytePairTokenizer`)."""
+
+    def __init__(self, vocab_file, merges_file):
+        from tfgpt.tokenization import BytePairTokenizer
+        self._tokenizer = BytePairTokenizer(vocab_file, merges_file)
+        self.eot_id = self._tokenizer.end_token_id
+        if self.eot_id is None:
+            raise ValueError(f"BPE vocab {vocab_file!r} has no {END_OF_TEXT!r} token to put "
+                             "between documents")
+        self.dropped_chars = 0
+
+    def encode(self, texts):
+        """list of str `[n]` -> (flat int64 ids, int64 `[n]` token counts)."""
+        if not texts:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        ragged = self._tokenizer.tokenize(texts)
         return (ragged.flat_values.numpy().astype(np.int64),
                 ragged.row_lengths().numpy().astype(np.int64))
 

@@ -28,17 +28,25 @@ from tfrecords.bert_records import BlockResult, block_generators
 
 @dataclasses.dataclass(frozen=True)
 class EncoderFactory:
-    """Picklable recipe of an encoder: kind "wordpiece" or "char", and its file."""
+    """Picklable recipe of an encoder: kind "wordpiece", "char" or "bpe", and its files.
+
+    `eot_token` (WordPiece only) separates documents; characters use id 0 and
+    BPE `<|endoftext|>`.
+    """
     kind: str
     vocab_file: str
     do_lower_case: bool = True
     eot_token: str = "[SEP]"
+    merges_file: str = None
 
     def build(self):
         """-> (encoder, end-of-text id)."""
         from tfrecords import encoders
         if self.kind == "char":
             encoder = encoders.CharEncoder.from_file(self.vocab_file)
+            return encoder, encoder.eot_id
+        if self.kind == "bpe":
+            encoder = encoders.BytePairEncoder(self.vocab_file, self.merges_file)
             return encoder, encoder.eot_id
         encoder = encoders.WordPieceEncoder(self.vocab_file, self.do_lower_case)
         return encoder, encoder.token_id(self.eot_token, "eot_token")
@@ -58,16 +66,20 @@ class GptTokenMaker:
     def __getstate__(self):
         return dict(self.__dict__, encoder=None, eot_id=None)
 
-    def __call__(self, block):
+    def tokenize(self, block):
+        """First stage: documents -> (flat ids, tokens per document, dropped characters)."""
         self.setup()
-        texts = ["\n".join(doc) for doc in block.documents]
         before = self.encoder.dropped_chars
-        flat, lengths = self.encoder.encode(texts)
+        flat, lengths = self.encoder.encode(["\n".join(doc) for doc in block.documents])
+        return flat, lengths, self.encoder.dropped_chars - before
+
+    def __call__(self, block, tokenized=None):
+        flat, lengths, dropped = tokenized or self.tokenize(block)
         # Insert the end-of-text id after each document.
         ends = np.cumsum(lengths)
         stream = np.insert(flat, ends, self.eot_id)
-        stats = {"documents": len(texts), "input_bytes": block.num_bytes,
-                 "dropped_chars": self.encoder.dropped_chars - before}
+        stats = {"documents": len(lengths), "input_bytes": block.num_bytes,
+                 "dropped_chars": dropped}
         return BlockResult(block.index, stream.astype(np.int64), lengths, stats)
 
 

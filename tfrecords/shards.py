@@ -17,7 +17,6 @@ import os
 
 from absl import logging
 import numpy as np
-import tensorflow as tf
 
 PARTIAL_SUFFIX = ".partial"
 
@@ -38,13 +37,15 @@ class ShardWriter:
     """Round-robin TFRecord writer over several outputs, committed by rename."""
 
     def __init__(self, paths):
+        import tensorflow as tf  # Deferred: naming shards should not need TensorFlow.
+        self._gfile = tf.io.gfile
         self.paths = list(paths)
         if len(set(self.paths)) != len(self.paths):
             raise ValueError(f"output files repeat a name: {self.paths}")
         for path in self.paths:
             folder = os.path.dirname(path)
             if folder:
-                tf.io.gfile.makedirs(folder)
+                self._gfile.makedirs(folder)
         self._writers = [tf.io.TFRecordWriter(partial_path(p)) for p in self.paths]
         self.counts = [0] * len(self.paths)
         self.bytes_written = 0
@@ -71,15 +72,15 @@ class ShardWriter:
         for writer in self._writers:
             writer.close()
         for path in self.paths:
-            tf.io.gfile.rename(partial_path(path), path, overwrite=True)
+            self._gfile.rename(partial_path(path), path, overwrite=True)
         logging.info("wrote %d records to %d file(s)", sum(self.counts), len(self.paths))
 
     def abort(self):
         """Closes and deletes the partial outputs (a failed run leaves none)."""
         for writer, path in zip(self._writers, self.paths):
             writer.close()
-            if tf.io.gfile.exists(partial_path(path)):
-                tf.io.gfile.remove(partial_path(path))
+            if self._gfile.exists(partial_path(path)):
+                self._gfile.remove(partial_path(path))
 
     def __enter__(self):
         return self

@@ -6,13 +6,16 @@ Example:
                           output_dir="records", num_shards=4, dupe_factor=5)
     summary = write_pretraining_data(config)
     summary["records"], summary["masked_fraction"], summary["shards"]
+
+With `num_workers > 1` the workers are spawned processes: a script calling
+this must guard its entry point with `if __name__ == "__main__":`.
 """
 
 import dataclasses
 import os
 import time
 
-from tfrecords import corpus, pipeline, report, shards
+from tfrecords import corpus, pipeline, report
 from tfrecords.bert_records import BertOptions, BertRecordMaker
 
 MIN_BERT_SEQ_LENGTH = 5  # [CLS] a [SEP] b [SEP]
@@ -30,6 +33,7 @@ class WriterConfig:
     model: str = "bert"
     tokenizer: str = "wordpiece"
     eot_token: str = "[SEP]"
+    merges_file: str = None
     block_bytes: int = 1 << 20
     do_lower_case: bool = True
     do_whole_word_mask: bool = False
@@ -60,21 +64,22 @@ class WriterConfig:
             raise ValueError(f"--max_seq_length must be >= {MIN_BERT_SEQ_LENGTH} for BERT")
         if self.max_seq_length < 1:
             raise ValueError("--max_seq_length must be >= 1")
-        if self.tokenizer == "bpe":
-            raise ValueError(
-                "--tokenizer=bpe needs the GPT tokenizer module tfgpt/tokenization.py, which "
-                "this version does not have yet; use --tokenizer=wordpiece or char")
-        if self.tokenizer not in ("wordpiece", "char"):
+        if self.tokenizer not in ("wordpiece", "char", "bpe"):
             raise ValueError(f"unknown --tokenizer={self.tokenizer!r}")
+        if self.tokenizer == "bpe" and not (self.vocab_file and self.merges_file):
+            raise ValueError("--tokenizer=bpe needs --vocab_file (GPT-2 vocab.json) and "
+                             "--merges_file (merges.txt)")
+        for flag in ("vocab_file", "merges_file"):
+            path = getattr(self, flag)
+            if path and "://" not in path and not os.path.isfile(path):
+                raise ValueError(f"--{flag} {path!r} does not exist")
         if self.tokenizer == "wordpiece" and not self.vocab_file:
             raise ValueError("--vocab_file is required (a WordPiece vocab.txt)")
-        if self.vocab_file and "://" not in self.vocab_file and not os.path.isfile(
-                self.vocab_file):
-            raise ValueError(f"--vocab_file {self.vocab_file!r} does not exist")
 
     def output_paths(self):
         if self.output_file:
             return [p.strip() for p in self.output_file.split(",") if p.strip()]
+        from tfrecords import shards  # Deferred: validation should not wait for TensorFlow.
         return shards.shard_paths(self.output_dir, self.model, self.num_shards or 1)
 
     def bert_options(self):
@@ -92,26 +97,36 @@ def _char_vocab_file(config, files, paths):
         report.add_stats(counts, encoders.count_code_points(
             ["\n".join(doc) for doc in block.documents]))
     folder = config.output_dir or os.path.dirname(paths[0]) or "."
+    os.makedirs(folder, exist_ok=True)
     path = os.path.join(folder, "vocab.json")
     encoders.CharEncoder.learn(counts).save(path)
     return path
 
 
-def _write_gpt(config, files, paths, blocks, writer, progress, totals):
+def _gpt_maker(config, files, paths):
     from tfrecords import gpt_records
     vocab_file = (_char_vocab_file(config, files, paths) if config.tokenizer == "char"
                   else config.vocab_file)
-    factory = gpt_records.EncoderFactory(config.tokenizer, vocab_file,
-                                         config.do_lower_case, config.eot_token)
-    windower = gpt_records.GptWindower(config.max_seq_length, config.random_seed)
-    maker = gpt_records.GptTokenMaker(factory)
-    for result in pipeline.map_blocks(blocks, maker, config.num_workers):
-        blob, lengths, stats = windower.push(result)
+    return gpt_records.GptTokenMaker(gpt_records.EncoderFactory(
+        config.tokenizer, vocab_file, config.do_lower_case, config.eot_token,
+        config.merges_file))
+
+
+def _write(config, mapper, blocks, writer, progress, totals):
+    """Feeds the mapper's results to the shard writer; GPT windows are cut here."""
+    windower = None
+    if config.model == "gpt":
+        from tfrecords import gpt_records
+        windower = gpt_records.GptWindower(config.max_seq_length, config.random_seed)
+    for result in mapper.map(blocks):
+        if windower is None:
+            blob, lengths, stats = result.blob, result.lengths, result.stats
+        else:
+            blob, lengths, stats = windower.push(result)
         writer.write(blob, lengths)
         progress.update(report.add_stats(totals, stats))
-    totals["tail_tokens"] = windower.tail_tokens
-    if config.tokenizer == "char":
-        totals["vocab_file"] = vocab_file
+    if windower is not None:
+        totals["tail_tokens"] = windower.tail_tokens
 
 
 def write_pretraining_data(config, progress=None):
@@ -125,15 +140,17 @@ def write_pretraining_data(config, progress=None):
     progress = progress or report.Progress(None, enabled=False)
     paths = config.output_paths()
     files = corpus.expand_input_patterns(config.input_file)
+    if config.model == "bert":
+        maker = BertRecordMaker(config.bert_options())
+    else:
+        maker = _gpt_maker(config, files, paths)
     totals = {}
-    blocks = corpus.iter_blocks(files, config.block_bytes)
-    with shards.ShardWriter(paths) as writer:
-        if config.model == "bert":
-            maker = BertRecordMaker(config.bert_options())
-            for result in pipeline.map_blocks(blocks, maker, config.num_workers):
-                writer.write(result.blob, result.lengths)
-                progress.update(report.add_stats(totals, result.stats))
-        else:
-            _write_gpt(config, files, paths, blocks, writer, progress, totals)
+    with pipeline.BlockMapper(maker, config.num_workers) as mapper:
+        from tfrecords import shards  # After the workers started: imports overlap.
+        with shards.ShardWriter(paths) as writer:
+            _write(config, mapper, corpus.iter_blocks(files, config.block_bytes), writer,
+                   progress, totals)
+    if config.model == "gpt" and config.tokenizer == "char":
+        totals["vocab_file"] = maker.factory.vocab_file
     progress.finish(totals)
     return report.summarize(totals, writer.counts, paths, time.monotonic() - start)

@@ -1,5 +1,6 @@
 """End-to-end writer runs on generated corpora: schema, statistics, determinism, errors."""
 
+import json
 import os
 
 import numpy as np
@@ -115,7 +116,6 @@ def test_char_vocab_is_learned_and_written(data, tmp_path):
     config = _config(data, tmp_path, model="gpt", tokenizer="char", vocab_file=None,
                      max_seq_length=64, num_shards=2)
     summary = write_pretraining_data(config)
-    import json
     vocab = json.load(open(summary["vocab_file"]))
     assert vocab["<|endoftext|>"] == 0 and "\n" in vocab and "a" in vocab
     windows = _read([s["path"] for s in summary["shards"]],
@@ -124,12 +124,30 @@ def test_char_vocab_is_learned_and_written(data, tmp_path):
     assert "".join(inverse[i] for i in windows[0]).count(" ") > 3
 
 
+def test_gpt_with_byte_pair_encoding(data, tmp_path):
+    from tfgpt.tokenization import bytes_to_unicode
+    symbols = list(bytes_to_unicode().values())
+    merges = [("t", "h"), ("\u0120", "th"), ("e", "r")]
+    vocab = {t: i for i, t in enumerate(symbols + [a + b for a, b in merges] +
+                                        ["<|endoftext|>"])}
+    (tmp_path / "vocab.json").write_text(json.dumps(vocab))
+    (tmp_path / "merges.txt").write_text("#version: 0.2\n" + "\n".join(
+        f"{a} {b}" for a, b in merges) + "\n")
+    summary = write_pretraining_data(_config(
+        data, tmp_path, model="gpt", tokenizer="bpe", vocab_file=str(tmp_path / "vocab.json"),
+        merges_file=str(tmp_path / "merges.txt"), max_seq_length=64, num_shards=1))
+    windows = _read([summary["shards"][0]["path"]],
+                    features.feature_spec(features.gpt_schema(64)))["token_ids"]
+    ids = set(windows.reshape(-1).tolist())
+    assert vocab["\u0120th"] in ids and vocab["<|endoftext|>"] in ids
+
+
 @pytest.mark.parametrize("change,message", [
     (dict(input_file="/nonexistent/*.txt"), "matched no files"),
     (dict(vocab_file="/nonexistent/vocab.txt"), "vocab_file"),
     (dict(output_file="x.tf"), "exactly one of"),
     (dict(num_shards=2, output_dir=None, output_file="x.tf"), "needs --output_dir"),
-    (dict(model="gpt", tokenizer="bpe"), "tfgpt/tokenization.py"),
+    (dict(model="gpt", tokenizer="bpe"), "needs --vocab_file .* and --merges_file"),
 ])
 def test_bad_options_and_inputs(data, tmp_path, change, message):
     with pytest.raises((ValueError, corpus.InputError), match=message):
