@@ -54,7 +54,9 @@ flags.DEFINE_integer("num_tpu_cores", 8, "Accepted for compatibility.")
 flags.DEFINE_enum("model", "bert", ["bert", "gpt"], "What to pretrain.")
 flags.DEFINE_string("config_file", None, "Model config (same as --bert_config_file for BERT).")
 flags.DEFINE_string("eval_input_file", None, "Held-out TFRecord files for --do_eval.")
-flags.DEFINE_string("vocab_file", None, "vocab.txt for the exported raw-text signature.")
+flags.DEFINE_string("vocab_file", None, "Tokenizer of the exported raw-text signature: BERT "
+                    "vocab.txt; GPT vocab.json (characters, or BPE with --merges_file).")
+flags.DEFINE_string("merges_file", None, "GPT-2 merges.txt of a byte-level BPE --vocab_file.")
 flags.DEFINE_bool("do_lower_case", True, "Tokenizer casing of the exported signature.")
 flags.DEFINE_enum("strategy", "default", ["default", "one_device", "mirrored",
                                           "multi_worker", "tpu"], "tf.distribute strategy.")
@@ -68,6 +70,8 @@ flags.DEFINE_enum("decay", "linear", ["linear", "polynomial", "cosine", "constan
 flags.DEFINE_float("end_learning_rate", 0.0, "Learning rate at the last step.")
 flags.DEFINE_float("decay_power", 1.0, "Power of --decay=polynomial.")
 flags.DEFINE_float("weight_decay", 0.01, "Decoupled weight decay (not on LayerNorm, biases).")
+flags.DEFINE_float("adam_beta1", 0.9, "Adam beta_1.")
+flags.DEFINE_float("adam_beta2", 0.999, "Adam beta_2 (nanoGPT's small runs use 0.99).")
 flags.DEFINE_float("clip_norm", 1.0, "Global-norm gradient clipping (0: off).")
 flags.DEFINE_integer("grad_accum_steps", 1, "Batches of --train_batch_size whose gradients "
                      "are summed into one optimizer step.")
@@ -84,6 +88,13 @@ EMBEDDED_DEFAULTS = dict(do_train=True, do_eval=True, max_seq_length=64,
                          max_predictions_per_seq=10, train_batch_size=32, eval_batch_size=64,
                          learning_rate=1e-3, num_train_steps=600, num_warmup_steps=60,
                          save_checkpoints_steps=200, steps_per_execution=10)
+# GPT's embedded default: characters of the same corpus, a 4-layer decoder.
+EMBEDDED_GPT_DEFAULTS = dict(max_seq_length=64, learning_rate=2e-3, num_warmup_steps=60,
+                             decay="cosine", end_learning_rate=2e-4, weight_decay=0.1,
+                             adam_beta2=0.99)
+EMBEDDED_GPT_CONFIG = dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=4,
+                           intermediate_size=512, max_position_embeddings=64,
+                           hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
 EMBEDDED_CONFIG = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
                        intermediate_size=512, max_position_embeddings=128, type_vocab_size=2,
                        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
@@ -95,17 +106,20 @@ def is_embedded_default():
 
 
 def apply_embedded_defaults():
-    for name, value in EMBEDDED_DEFAULTS.items():
+    defaults = dict(EMBEDDED_DEFAULTS)
+    if FLAGS.model == "gpt":
+        defaults.update(EMBEDDED_GPT_DEFAULTS)
+    for name, value in defaults.items():
         if not FLAGS[name].present:
             setattr(FLAGS, name, value)
 
 
 def validate_flags():
     """Usage errors before any work starts."""
-    if FLAGS.model == "gpt":
-        raise app.UsageError("--model=gpt is not available yet (tfgpt lands with its issue).")
     if not is_embedded_default() and not (FLAGS.do_train or FLAGS.do_eval):
         raise app.UsageError("At least one of --do_train or --do_eval must be set.")
+    if FLAGS.model == "gpt" and FLAGS.bert_config_file:
+        raise app.UsageError("--bert_config_file is for --model=bert; use --config_file.")
     if not is_embedded_default() and not (FLAGS.bert_config_file or FLAGS.config_file
                                           or FLAGS.init_checkpoint):
         raise app.UsageError("--bert_config_file (or --config_file/--init_checkpoint) is "
@@ -140,6 +154,8 @@ def prepare_embedded_data(folder):
     vocab = os.path.join(folder, "vocab.txt")
     shards = {name: os.path.join(folder, f"{name}_records") for name in ("train", "heldout")}
     done = os.path.join(folder, "DONE")
+    if FLAGS.model == "gpt":
+        return prepare_embedded_gpt_data(folder, shards, done)
     if not os.path.exists(done):
         print(f"Embedded default: building a corpus, vocab and shards under {folder}")
         corpus = stdlib_corpus.write_corpus(os.path.join(folder, "corpus"))
@@ -156,6 +172,54 @@ def prepare_embedded_data(folder):
             "eval_input_file": os.path.join(shards["heldout"], "*")}
 
 
+def prepare_embedded_gpt_data(folder, shards, done):
+    """Character-level GPT records of the embedded corpus (vocab.json beside the train shards)."""
+    from tfrecords import stdlib_corpus
+    vocab = os.path.join(shards["train"], "vocab.json")
+    if not os.path.exists(done):
+        print(f"Embedded default: building a corpus and character shards under {folder}")
+        corpus = stdlib_corpus.write_corpus(os.path.join(folder, "corpus"))
+        for name in ("train", "heldout"):
+            extra = {"vocab_file": vocab} if name == "heldout" else {}
+            run_module("tfrecords.create_pretraining_data", input_file=corpus["paths"][name],
+                       output_dir=shards[name], num_shards=2, model="gpt", tokenizer="char",
+                       max_seq_length=FLAGS.max_seq_length, random_seed=FLAGS.seed,
+                       progress=False, **extra)
+        open(done, "w").close()
+    return {"vocab_file": vocab, "input_file": os.path.join(shards["train"], "*.tfrecord"),
+            "eval_input_file": os.path.join(shards["heldout"], "*.tfrecord")}
+
+
+def gpt_config(vocab_size=None):
+    from tfgpt import GPTConfig
+    path = FLAGS.config_file
+    if path:
+        return GPTConfig.from_json_file(path)
+    if FLAGS.init_checkpoint:
+        return GPTConfig.from_json_file(os.path.join(FLAGS.init_checkpoint, "config.json"))
+    return GPTConfig(vocab_size=vocab_size, **EMBEDDED_GPT_CONFIG)
+
+
+def gpt_datasets():
+    """`(train_fn, eval_fn)` of `{"token_ids": [batch, max_seq_length + 1]}`."""
+    from tfrecords.reader import gpt_dataset
+    eval_pattern = FLAGS.eval_input_file or FLAGS.input_file
+
+    def train_fn(context):
+        return gpt_dataset(FLAGS.input_file, FLAGS.train_batch_size * FLAGS.grad_accum_steps,
+                           FLAGS.max_seq_length, is_training=True, input_context=context,
+                           deterministic=FLAGS.deterministic, seed=FLAGS.seed,
+                           skip_corrupt=FLAGS.skip_corrupt_records, split_targets=False)
+
+    def eval_fn(context):
+        batch = max(1, FLAGS.eval_batch_size // context.num_replicas_in_sync)
+        return gpt_dataset(eval_pattern, batch, FLAGS.max_seq_length, is_training=False,
+                           deterministic=True, skip_corrupt=FLAGS.skip_corrupt_records,
+                           split_targets=False)
+
+    return train_fn, eval_fn
+
+
 def bert_config(vocab_size=None):
     from tfbert import BertConfig
     from tfbert.checkpoints import read_checkpoint
@@ -168,7 +232,11 @@ def bert_config(vocab_size=None):
 
 
 def vocab_size_of(vocab_file):
+    """Entries of a vocab.txt (one per line) or a vocab.json (an object)."""
+    import json
     with open(vocab_file, encoding="utf-8") as f:
+        if vocab_file.endswith(".json"):
+            return len(json.load(f))
         return sum(1 for _ in f)
 
 
@@ -222,6 +290,14 @@ def masked_lm_baseline(train_fn, eval_fn, max_eval_batches):
     return hits / max(total, 1.0), most_frequent
 
 
+def pretraining_task():
+    if FLAGS.model == "gpt":
+        from tfgpt import LMTask
+        return LMTask()
+    from tfbert.pretrainer import BertPretrainingTask
+    return BertPretrainingTask()
+
+
 def weights_digest(model):
     """sha256 over every weight's bytes: equal digests mean identical weights."""
     import hashlib
@@ -237,15 +313,26 @@ def build(strategy, config):
     from tfbert import BertPretrainer
     from tfcore.experiment import make_optimizer
     with strategy.scope():
-        model = BertPretrainer(config)
+        if FLAGS.model == "gpt":
+            from tfgpt import GPTLanguageModel
+            model = GPTLanguageModel(config)
+        else:
+            model = BertPretrainer(config)
         optimizer, schedule = make_optimizer(
             FLAGS.optimizer, FLAGS.learning_rate, FLAGS.num_train_steps,
             FLAGS.num_warmup_steps, FLAGS.decay, FLAGS.end_learning_rate,
-            FLAGS.weight_decay, FLAGS.dtype, FLAGS.decay_power)
+            FLAGS.weight_decay, FLAGS.dtype, FLAGS.decay_power,
+            beta_1=FLAGS.adam_beta1, beta_2=FLAGS.adam_beta2)
     return model, optimizer, schedule
 
 
 def export(model, vocab_file, export_dir):
+    if FLAGS.model == "gpt":
+        from tfgpt.export import GeneratorExport
+        from tfgpt.tokenization import BytePairTokenizer, CharTokenizer
+        tokenizer = (BytePairTokenizer(vocab_file, FLAGS.merges_file) if FLAGS.merges_file
+                     else CharTokenizer(vocab_file))
+        return GeneratorExport(model, tokenizer).save(export_dir)
     from tfbert import BertTokenizer
     from tfbert.export_encoder import EncoderExport
     tokenizer = BertTokenizer(vocab_file, do_lower_case=FLAGS.do_lower_case)
@@ -272,8 +359,8 @@ def pretrain():
         apply_embedded_defaults()
     validate_flags()
     import tensorflow as tf
-    from tfbert.pretrainer import BertPretrainingTask
     from tfcore import distribute, experiment, reporting, training
+    gpt = FLAGS.model == "gpt"
 
     started = time.time()
     experiment.configure_runtime(FLAGS.dtype, FLAGS.deterministic, FLAGS.seed)
@@ -286,16 +373,17 @@ def pretrain():
         data = prepare_embedded_data(os.path.join(output_dir, "data"))
         FLAGS.input_file, FLAGS.eval_input_file = data["input_file"], data["eval_input_file"]
         vocab_file = vocab_file or data["vocab_file"]
-    config = bert_config(vocab_size_of(vocab_file) if vocab_file else None)
+    vocab_size = vocab_size_of(vocab_file) if vocab_file else None
+    config = gpt_config(vocab_size) if gpt else bert_config(vocab_size)
     model, optimizer, schedule = build(strategy, config)
     has_own_checkpoint = tf.train.latest_checkpoint(output_dir) is not None
     if FLAGS.init_checkpoint and not has_own_checkpoint:
         model.load_pretrained_weights(FLAGS.init_checkpoint)
         vocab_file = vocab_file or model.vocab_file
-    trainer = training.Trainer(model, optimizer, BertPretrainingTask(), strategy,
+    trainer = training.Trainer(model, optimizer, pretraining_task(), strategy,
                                FLAGS.grad_accum_steps, FLAGS.clip_norm or None,
                                FLAGS.steps_per_execution, FLAGS.jit_compile)
-    train_fn, eval_fn = bert_datasets()
+    train_fn, eval_fn = gpt_datasets() if gpt else bert_datasets()
     results = {"steps": 0}
     if FLAGS.do_train:
         step_batch = FLAGS.train_batch_size * FLAGS.grad_accum_steps
@@ -315,9 +403,10 @@ def pretrain():
     logging.info("Final weights sha256 %s", results["weights_sha256"])
     if FLAGS.do_eval:
         results["eval"] = trainer.evaluate(eval_fn, FLAGS.max_eval_steps)
-        baseline, token = masked_lm_baseline(train_fn, eval_fn, FLAGS.max_eval_steps)
-        results["eval"]["masked_lm_accuracy_baseline"] = baseline
-        results["eval"]["most_frequent_masked_token_id"] = token
+        if not gpt:
+            baseline, token = masked_lm_baseline(train_fn, eval_fn, FLAGS.max_eval_steps)
+            results["eval"]["masked_lm_accuracy_baseline"] = baseline
+            results["eval"]["most_frequent_masked_token_id"] = token
     if not chief:
         return
     metrics_path = os.path.join(output_dir, "metrics.json")
@@ -340,7 +429,9 @@ def print_summary(results, output_dir, metrics_path, export_dir, seconds):
     print(f"  TensorBoard:  tensorboard --logdir {output_dir}")
     print(f"  metrics:      {metrics_path}")
     if export_dir:
-        print(f"  SavedModel:   {export_dir}  (serving_default: raw text; encode: token ids)")
+        signatures = ("serving_default: prompt -> generated text; logits: token ids"
+                      if FLAGS.model == "gpt" else "serving_default: raw text; encode: token ids")
+        print(f"  SavedModel:   {export_dir}  ({signatures})")
 
 
 if __name__ == "__main__":

@@ -34,11 +34,14 @@ def configure_runtime(dtype="float32", deterministic=False, seed=None):
 
 def make_optimizer(name, learning_rate, num_train_steps, num_warmup_steps=0,
                    decay_type="linear", end_learning_rate=0.0, weight_decay=0.01,
-                   dtype="float32", power=1.0):
-    """Optimizer with a warmup + decay schedule; float16 gets dynamic loss scaling."""
+                   dtype="float32", power=1.0, **optimizer_kwargs):
+    """Optimizer with a warmup + decay schedule; float16 gets dynamic loss scaling.
+
+    `optimizer_kwargs` go to `create_optimizer` (e.g. `beta_2=0.99`).
+    """
     schedule = WarmupDecaySchedule(learning_rate, num_train_steps, num_warmup_steps,
                                    end_learning_rate, decay_type, power)
-    optimizer = create_optimizer(name, schedule, weight_decay=weight_decay)
+    optimizer = create_optimizer(name, schedule, weight_decay=weight_decay, **optimizer_kwargs)
     if dtype == "float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer, schedule
