@@ -31,14 +31,18 @@ import numpy as np
 from tfrecords import corpus
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string("input_file", None, "Input text: comma-separated globs.")
-flags.DEFINE_string("output_file", None, "The vocab.txt to write.")
-flags.DEFINE_integer("vocab_size", 30522, "Largest vocabulary size (BERT-base: 30522).")
-flags.DEFINE_bool("do_lower_case", True, "Lower-case and strip accents first.")
-flags.DEFINE_enum("layout", "compact", ["compact", "google"], "Special-token layout.")
-flags.DEFINE_integer("num_unused", None, "[unusedN] entries (compact: 0, google: 994).")
-flags.DEFINE_integer("max_unique_chars", 1000, "Alphabet size limit (the learner's).")
-flags.DEFINE_integer("block_bytes", 1 << 22, "Text counted per step.")
+
+
+def define_flags():
+    """CLI flags, defined only when run as a script (the module is also a library)."""
+    flags.DEFINE_string("input_file", None, "Input text: comma-separated globs.")
+    flags.DEFINE_string("output_file", None, "The vocab.txt to write.")
+    flags.DEFINE_integer("vocab_size", 30522, "Largest vocabulary size (BERT-base: 30522).")
+    flags.DEFINE_bool("do_lower_case", True, "Lower-case and strip accents first.")
+    flags.DEFINE_enum("layout", "compact", ["compact", "google"], "Special-token layout.")
+    flags.DEFINE_integer("num_unused", None, "[unusedN] entries (compact: 0, google: 994).")
+    flags.DEFINE_integer("max_unique_chars", 1000, "Alphabet size limit (the learner's).")
+    flags.DEFINE_integer("block_bytes", 1 << 22, "Text counted per step.")
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 # Google's released vocabularies: [UNK] at id 100, after [PAD] and 99 unused.
@@ -111,4 +115,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    define_flags()
     app.run(main)
