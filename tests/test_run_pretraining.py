@@ -1,5 +1,6 @@
 """End-to-end tests of run_pretraining.py as users run it: subprocesses, flags, files."""
 
+import ast
 import json
 import os
 import signal
@@ -211,3 +212,28 @@ def test_truncated_shard_names_the_file_or_is_skipped(data, tmp_path):
                    num_train_steps=40, save_checkpoints_steps=40, skip_corrupt_records=True)
     result = run(args)
     assert "train-0.tfrecord" in result.stderr
+
+
+def test_gpt_embedded_default_trains_and_exports_a_generator(tmp_path):
+    output_dir = str(tmp_path / "gpt")
+    args = [sys.executable, os.path.join(REPO_ROOT, "run_pretraining.py"), "--model=gpt",
+            f"--output_dir={output_dir}", "--num_train_steps=30", "--num_warmup_steps=5",
+            "--save_checkpoints_steps=30", "--max_eval_steps=5"]
+    result = run(args)
+    assert "prompt -> generated text" in result.stdout
+    metrics = json.load(open(os.path.join(output_dir, "metrics.json")))
+    assert metrics["steps"] == 30
+    vocab = json.load(open(os.path.join(output_dir, "data", "train_records", "vocab.json")))
+    # Better than a uniform guess over the characters after 30 steps.
+    assert metrics["eval"]["lm_loss"] < np.log(len(vocab))
+    script = ("import sys, tensorflow as tf, tensorflow_text\n"
+              "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
+              "out = f(prompt=tf.constant(['The ', '']), max_new_tokens=tf.constant(8),\n"
+              "        temperature=tf.constant(1.0), seed=tf.constant(3))['text'].numpy()\n"
+              "assert not [m for m in sys.modules if m.startswith(('tfgpt', 'tfcore'))]\n"
+              "print(repr([t.decode('utf-8') for t in out]))\n")
+    served = subprocess.run([sys.executable, "-c", script, os.path.join(output_dir, "saved_model")],
+                            capture_output=True, text=True, cwd=str(tmp_path), timeout=300)
+    assert served.returncode == 0, served.stderr[-3000:]
+    texts = ast.literal_eval(served.stdout.strip().splitlines()[-1])
+    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)

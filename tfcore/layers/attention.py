@@ -96,11 +96,12 @@ class MultiHeadAttention(keras.layers.Layer):
         offset = 0
         if cache is not None:
             offset = 0 if cache_index is None else cache_index
-            start = [0, offset, 0, 0]
-            # In-place update of the fixed-size cache (no concat, no growth).
-            key = keras.ops.slice_update(cache[:, 0], start, key)
-            value = keras.ops.slice_update(cache[:, 1], start, value)
-            cache = tf.stack([key, value], axis=1)
+            # One update of the whole fixed-size cache (no concat, no growth): under
+            # XLA it happens in place in a loop's buffer, and without XLA it copies
+            # the cache once instead of three times (slice, update, restack).
+            update = tf.stack([key, value], axis=1)
+            cache = keras.ops.slice_update(cache, [0, 0, offset, 0, 0], update)
+            key, value = cache[:, 0], cache[:, 1]
         # Scaling the query instead of the scores saves a [b, h, q, k] multiply.
         query = query * tf.cast(1.0 / math.sqrt(self.head_size), query.dtype)
         scores = tf.einsum("bqhd,bkhd->bhqk", query, key)

@@ -1,0 +1,224 @@
+"""Load and save GPT-2 weights in Hugging Face's format: name tables as data.
+
+Hugging Face GPT-2 keeps its projections in `Conv1D` modules whose weights
+are `[in, out]`, the layout of our Dense kernels, so nothing is transposed;
+`attn.c_attn` packs query, key and value along the output axis and is split
+into our three `[hidden, hidden]` kernels. Keys come with or without the
+`transformer.` prefix. Loading is strict: every model weight is filled,
+every stored entry is used or explicitly ignored (the `attn.bias` /
+`attn.masked_bias` mask buffers, and `lm_head.weight` when it equals the
+tied token embedding), otherwise the error lists the missing, unexpected and
+mis-shaped names and nothing is assigned.
+
+`save_pretrained` writes the same format (`config.json` with Hugging Face
+keys, `model.safetensors` with `transformer.`-prefixed keys) plus the
+tokenizer files, so a saved folder loads here and in `transformers`.
+"""
+
+import json
+import os
+import re
+import shutil
+import tempfile
+
+import numpy as np
+import tensorflow as tf
+
+from tfgpt.config import GPTConfig
+
+CONFIG_FILE = "config.json"
+SAFETENSORS, SAFETENSORS_INDEX, TORCH_FILE = (
+    "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+TOKENIZER_FILES = ("vocab.json", "merges.txt")
+HF_PREFIX = "transformer."
+TIED_HEAD = "lm_head.weight"
+# Stored entries that are never weights: GPT-2's causal-mask buffers.
+IGNORED = re.compile(r"^h\.\d+\.attn\.(masked_)?bias$")
+QKV = ("query", "key", "value")
+
+
+def _pair(ours, hf, kind):
+    """Rows of a Dense / LayerNorm: (our name, HF key, part of a packed qkv or None)."""
+    names = ("kernel", "bias") if kind == "dense" else ("gamma", "beta")
+    return [(f"{ours}/{names[0]}", f"{hf}.weight", None), (f"{ours}/{names[1]}", f"{hf}.bias", None)]
+
+
+def name_table(num_layers):
+    """Rows `(our name, Hugging Face key without prefix, qkv part index or None)`."""
+    rows = [("gpt/embedding/token_embedding", "wte.weight", None),
+            ("gpt/embedding/position_embedding", "wpe.weight", None)]
+    for i in range(num_layers):
+        ours, hf = f"gpt/layer_{i}", f"h.{i}"
+        rows += _pair(f"{ours}/attention_layer_norm", f"{hf}.ln_1", "norm")
+        for part, name in enumerate(QKV):
+            rows += [(f"{ours}/attention/{name}/kernel", f"{hf}.attn.c_attn.weight", part),
+                     (f"{ours}/attention/{name}/bias", f"{hf}.attn.c_attn.bias", part)]
+        rows += _pair(f"{ours}/attention/output_dense", f"{hf}.attn.c_proj", "dense")
+        rows += _pair(f"{ours}/output_layer_norm", f"{hf}.ln_2", "norm")
+        rows += _pair(f"{ours}/feed_forward/intermediate", f"{hf}.mlp.c_fc", "dense")
+        rows += _pair(f"{ours}/feed_forward/output_dense", f"{hf}.mlp.c_proj", "dense")
+    return rows + _pair("gpt/final_layer_norm", "ln_f", "norm")
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _read_safetensors(path):
+    from safetensors import safe_open
+    with safe_open(path, framework="tf") as f:  # "tf" also reads bfloat16
+        return {k: (tf.cast(t, tf.float32) if t.dtype.is_floating else t).numpy()
+                for k, t in ((k, f.get_tensor(k)) for k in f.keys())}
+
+
+def read_hf_weights(folder):
+    """`{key: float32 array}` from model.safetensors (single or sharded) or pytorch_model.bin."""
+    if os.path.exists(os.path.join(folder, SAFETENSORS)):
+        return _read_safetensors(os.path.join(folder, SAFETENSORS))
+    index = os.path.join(folder, SAFETENSORS_INDEX)
+    if os.path.exists(index):
+        with open(index) as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        arrays = {}
+        for shard in shards:
+            arrays.update(_read_safetensors(os.path.join(folder, shard)))
+        return arrays
+    if not os.path.exists(os.path.join(folder, TORCH_FILE)):
+        raise FileNotFoundError(f"No GPT-2 weights in {folder}: looked for {SAFETENSORS}, "
+                                f"{SAFETENSORS_INDEX} and {TORCH_FILE}.")
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            f"{os.path.join(folder, TORCH_FILE)} is a PyTorch pickle and needs torch to read; "
+            f"install torch, or convert it to {SAFETENSORS}.") from None
+    state = torch.load(os.path.join(folder, TORCH_FILE), map_location="cpu", weights_only=True)
+    return {k: v.float().numpy() if v.is_floating_point() else v.numpy() for k, v in state.items()}
+
+
+def to_canonical(arrays, num_layers):
+    """Stored arrays -> `({our name: array}, unexpected, mismatched)`; see module doc."""
+    stored = {(k[len(HF_PREFIX):] if k.startswith(HF_PREFIX) else k): np.asarray(v)
+              for k, v in arrays.items()}
+    table = name_table(num_layers)
+    used = {hf for _, hf, _ in table}
+    canonical, mismatched = {}, []
+    for ours, hf, part in table:
+        if hf not in stored:
+            continue
+        value = stored[hf]
+        if part is not None:
+            if value.shape[-1] % len(QKV):
+                mismatched.append(f"{hf}: last axis {value.shape[-1]} is not 3 * hidden")
+                continue
+            value = np.split(value, len(QKV), axis=-1)[part]
+        canonical[ours] = value
+    head = stored.get(TIED_HEAD)
+    wte = stored.get("wte.weight")
+    if head is not None and not (wte is not None and head.shape == wte.shape
+                                 and np.array_equal(head, wte)):
+        mismatched.append(f"{TIED_HEAD}: differs from wte.weight (an untied LM head is "
+                          "not supported)")
+    unexpected = sorted(k for k in stored
+                        if k not in used and k != TIED_HEAD and not IGNORED.match(k))
+    return canonical, unexpected, mismatched
+
+
+def named_weights(parts):
+    """`{our name: variable}` from `[(prefix, layer)]`."""
+    named = {}
+    for prefix, layer in parts:
+        for weight in layer.weights:
+            pieces = weight.path.split("/")
+            named[prefix + "/".join(pieces[pieces.index(layer.name) + 1:])] = weight
+    return named
+
+
+def assign_strictly(model_weights, canonical, unexpected, mismatched, source):
+    """Assigns every weight or raises listing missing / unexpected / mis-shaped names."""
+    missing = sorted(n for n in model_weights if n not in canonical)
+    mismatched = list(mismatched) + [
+        f"{n}: checkpoint {tuple(canonical[n].shape)} vs model {tuple(w.shape)}"
+        for n, w in sorted(model_weights.items())
+        if n in canonical and tuple(canonical[n].shape) != tuple(w.shape)]
+    unexpected = list(unexpected) + sorted(n for n in canonical if n not in model_weights)
+    if missing or unexpected or mismatched:
+        raise ValueError(
+            f"Checkpoint {source} does not match the model.\n"
+            f"  missing in checkpoint ({len(missing)}): {missing}\n"
+            f"  unexpected in checkpoint ({len(unexpected)}): {unexpected}\n"
+            f"  shape mismatches ({len(mismatched)}): {mismatched}")
+    for name, weight in model_weights.items():
+        weight.assign(tf.cast(canonical[name], weight.dtype))  # also bfloat16 weights
+
+
+# ---------------------------------------------------------------- saving
+
+
+def to_hf_arrays(model_weights, num_layers):
+    """`{our name: variable}` -> `{"transformer.<key>": float32 array}` (qkv packed)."""
+    packed = {}
+    for ours, hf, part in name_table(num_layers):
+        value = np.asarray(model_weights[ours].numpy(), np.float32)
+        packed.setdefault(hf, [None] * len(QKV) if part is not None else None)
+        if part is None:
+            packed[hf] = value
+        else:
+            packed[hf][part] = value
+    return {HF_PREFIX + k: np.ascontiguousarray(np.concatenate(v, -1) if isinstance(v, list) else v)
+            for k, v in packed.items()}
+
+
+def save_hf_folder(model_weights, config, folder, tokenizer_files=()):
+    """Writes config.json, model.safetensors and the tokenizer files, atomically per file set."""
+    from safetensors.numpy import save_file
+    parent = os.path.dirname(os.path.abspath(folder)) or "."
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=".tmp-save-", dir=parent)
+    try:
+        save_file(to_hf_arrays(model_weights, config.num_hidden_layers),
+                  os.path.join(tmp, SAFETENSORS), metadata={"format": "pt"})
+        with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
+            json.dump(config.to_hf_dict(), f, indent=2, sort_keys=True)
+        for path in tokenizer_files:
+            shutil.copyfile(path, os.path.join(tmp, os.path.basename(path)))
+        os.makedirs(folder, exist_ok=True)
+        for entry in sorted(os.listdir(tmp), key=lambda n: n == SAFETENSORS):
+            os.replace(os.path.join(tmp, entry), os.path.join(folder, entry))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class PretrainedMixin:
+    """`from_pretrained` / `save_pretrained` for models listing `checkpoint_parts()`."""
+
+    def checkpoint_parts(self):
+        raise NotImplementedError
+
+    @classmethod
+    def from_pretrained(cls, path, **kwargs):
+        """Builds the model from a Hugging Face GPT-2 folder (or one saved by us).
+
+        Example:
+            lm = GPTLanguageModel.from_pretrained("gpt2")   # config.json + model.safetensors
+        """
+        config_path = os.path.join(path, CONFIG_FILE)
+        if not os.path.exists(config_path):
+            raise FileNotFoundError(f"No {CONFIG_FILE} in {path}.")
+        model = cls(GPTConfig.from_json_file(config_path), **kwargs)
+        model.load_pretrained_weights(path)
+        return model
+
+    def load_pretrained_weights(self, path):
+        """Fills this model's weights from a folder, strictly (see module doc)."""
+        canonical, unexpected, mismatched = to_canonical(
+            read_hf_weights(path), self.config.num_hidden_layers)
+        assign_strictly(named_weights(self.checkpoint_parts()), canonical, unexpected,
+                        mismatched, source=path)
+        self.tokenizer_files = tuple(os.path.join(path, f) for f in TOKENIZER_FILES
+                                     if os.path.exists(os.path.join(path, f)))
+
+    def save_pretrained(self, folder, tokenizer_files=None):
+        """Writes a Hugging Face GPT-2 folder: config.json, model.safetensors, tokenizer files."""
+        files = tokenizer_files if tokenizer_files is not None else getattr(
+            self, "tokenizer_files", ())
+        save_hf_folder(named_weights(self.checkpoint_parts()), self.config, folder, files)

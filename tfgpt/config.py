@@ -1,0 +1,139 @@
+"""GPTConfig: GPT-2 hyper-parameters under the field names of BertConfig.
+
+Reads our own JSON files and Hugging Face GPT-2 `config.json` files, whose
+keys (`n_layer`, `n_embd`, ...) are aliases of our fields. `to_hf_dict()`
+writes the Hugging Face form, which both Hugging Face and this class read.
+
+Example:
+
+    config = GPTConfig.from_json_file("gpt2/config.json")   # HF keys
+    config = GPTConfig(vocab_size=65, hidden_size=128, num_hidden_layers=4,
+                       num_attention_heads=4, max_position_embeddings=256)
+    config.intermediate_size   # 512: None means 4 * hidden_size, as in GPT-2
+"""
+
+import dataclasses
+from typing import Optional
+
+from tfcore.config import ConfigError, JsonConfig
+from tfcore.layers.activations import ACTIVATIONS
+
+# GPT-2's LayerNorm epsilon (Hugging Face GPT2Config.layer_norm_epsilon).
+LAYER_NORM_EPSILON = 1e-5
+# GPT-2's vocabulary: 50,000 merges + 256 bytes + <|endoftext|>, the last id (50256).
+GPT2_VOCAB_SIZE = 50257
+# GPT-2's MLP width is 4 * hidden when `n_inner` is null (HF GPT2MLP).
+FFN_MULTIPLIER = 4
+
+# Hugging Face GPT2Config key -> our field.
+HF_ALIASES = {
+    "n_embd": "hidden_size", "n_layer": "num_hidden_layers",
+    "n_head": "num_attention_heads", "n_inner": "intermediate_size",
+    "n_positions": "max_position_embeddings", "activation_function": "hidden_act",
+    "resid_pdrop": "hidden_dropout_prob", "attn_pdrop": "attention_probs_dropout_prob",
+    "embd_pdrop": "embedding_dropout_prob", "layer_norm_epsilon": "layer_norm_eps",
+}
+_HF_NAME = {ours: theirs for theirs, ours in HF_ALIASES.items()}
+
+# Hugging Face keys that would change the maths, with the only value we implement.
+UNSUPPORTED_UNLESS = {
+    "scale_attn_weights": True, "scale_attn_by_inverse_layer_idx": False,
+    "add_cross_attention": False, "tie_word_embeddings": True,
+}
+
+
+def _key(field):
+    """`'hidden_size' (config.json: n_embd)` for error messages."""
+    alias = _HF_NAME.get(field)
+    return f"'{field}'" + (f" (config.json: '{alias}')" if alias else "")
+
+
+@dataclasses.dataclass(frozen=True)
+class GPTConfig(JsonConfig):
+    """Hyper-parameters of a GPT-2 style decoder (defaults: GPT-2 small, 124M)."""
+
+    _ALIASES = HF_ALIASES
+    _BOOKKEEPING_KEYS = frozenset({
+        "_name_or_path", "architectures", "model_type", "transformers_version",
+        "torch_dtype", "dtype", "use_cache", "n_ctx", "reorder_and_upcast_attn",
+        "summary_activation", "summary_first_dropout", "summary_proj_to_labels",
+        "summary_type", "summary_use_proj", "task_specific_params", "output_past",
+        *UNSUPPORTED_UNLESS})
+
+    vocab_size: int = GPT2_VOCAB_SIZE
+    hidden_size: int = 768
+    num_hidden_layers: int = 12
+    num_attention_heads: int = 12
+    intermediate_size: Optional[int] = None
+    hidden_act: str = "gelu_new"
+    hidden_dropout_prob: float = 0.1
+    attention_probs_dropout_prob: float = 0.1
+    embedding_dropout_prob: float = 0.1
+    max_position_embeddings: int = 1024
+    initializer_range: float = 0.02
+    layer_norm_eps: float = LAYER_NORM_EPSILON
+    # None: the last id, GPT-2's <|endoftext|> (a character vocab.json has it at 0).
+    bos_token_id: Optional[int] = None
+    eos_token_id: Optional[int] = None
+    # Written after an end token and in padding; None means eos_token_id.
+    pad_token_id: Optional[int] = None
+
+    def __post_init__(self):
+        resolved = dict(intermediate_size=FFN_MULTIPLIER * self.hidden_size,
+                        eos_token_id=self.vocab_size - 1, bos_token_id=self.vocab_size - 1)
+        for key, value in resolved.items():
+            if getattr(self, key) is None:
+                object.__setattr__(self, key, value)
+        if self.pad_token_id is None:
+            object.__setattr__(self, "pad_token_id", self.eos_token_id)
+        for key in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                    "intermediate_size", "max_position_embeddings"):
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"key {_key(key)} must be positive, got {getattr(self, key)}.")
+        if self.hidden_size % self.num_attention_heads:
+            raise ConfigError(
+                f"key {_key('hidden_size')} ({self.hidden_size}) must be divisible by "
+                f"{_key('num_attention_heads')} ({self.num_attention_heads}).")
+        if self.hidden_act not in ACTIVATIONS:
+            raise ConfigError(f"key {_key('hidden_act')} must be one of "
+                              f"{sorted(ACTIVATIONS)}, got {self.hidden_act!r}.")
+        for key in ("hidden_dropout_prob", "attention_probs_dropout_prob",
+                    "embedding_dropout_prob"):
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise ConfigError(f"key {_key(key)} must be in [0, 1), got {getattr(self, key)}.")
+        for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
+            if not 0 <= getattr(self, key) < self.vocab_size:
+                raise ConfigError(f"key '{key}' must be in [0, vocab_size={self.vocab_size}), "
+                                  f"got {getattr(self, key)}.")
+
+    @classmethod
+    def from_dict(cls, values, source="<dict>"):
+        """As `JsonConfig.from_dict`; Hugging Face keys with unsupported maths are errors."""
+        if hasattr(values, "get"):
+            for key, supported in UNSUPPORTED_UNLESS.items():
+                if key in values and values[key] != supported:
+                    raise ConfigError(f"{source}: key '{key}' = {values[key]!r} is not "
+                                      f"supported (only {supported!r}).")
+        return super().from_dict(values, source)
+
+    @property
+    def head_size(self):
+        return self.hidden_size // self.num_attention_heads
+
+    def to_hf_dict(self):
+        """The Hugging Face GPT2Config form (`model_type: gpt2`), read by both sides."""
+        values = {_HF_NAME.get(k, k): v for k, v in self.to_dict().items()}
+        values.update(model_type="gpt2", architectures=["GPT2LMHeadModel"],
+                      n_ctx=self.max_position_embeddings)
+        return values
+
+
+def as_gpt_config(config) -> GPTConfig:
+    """Accepts a GPTConfig, a dict (e.g. from `get_config`) or a JSON path."""
+    if isinstance(config, GPTConfig):
+        return config
+    if isinstance(config, dict):
+        return GPTConfig.from_dict(config)
+    if isinstance(config, str):
+        return GPTConfig.from_json_file(config)
+    raise TypeError(f"Expected a GPTConfig, dict or path, got {type(config).__name__}.")

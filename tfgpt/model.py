@@ -1,0 +1,278 @@
+"""GPTModel (pre-LN causal decoder) and GPTLanguageModel (tied LM head, fit()-able).
+
+Inputs are a dict `{"token_ids": int32 [batch, seq]}` (the GPT TFRecord
+feature name) or the id tensor itself. Prompts in a batch are right-padded:
+under the causal mask a real token never attends to padding after it, so
+no padding mask is needed for the outputs at real positions.
+"""
+
+import math
+
+import keras
+import tensorflow as tf
+
+from tfcore.layers import TransformerBlock
+from tfgpt.checkpoints import PretrainedMixin
+from tfgpt.config import GPTConfig, as_gpt_config
+from tfgpt.task import LMTask, lm_metrics, split_record
+
+TOKEN_IDS = "token_ids"
+
+
+def _token_ids(inputs):
+    ids = inputs[TOKEN_IDS] if isinstance(inputs, dict) else inputs
+    return tf.cast(ids, tf.int32)
+
+
+@keras.saving.register_keras_serializable(package="tfgpt")
+class GPTEmbedding(keras.layers.Layer):
+    """`token_ids [b, s] -> [b, s, hidden]`: token + learned position embeddings, dropout.
+
+    `start_index` is the position of `token_ids[:, 0]` (decoding with a cache).
+    Tables: `token_embedding [vocab, hidden]` (shared with the LM head) and
+    `position_embedding [max_positions, hidden]`.
+
+    Example:
+
+        emb = GPTEmbedding(vocab_size=100, hidden_size=16, max_position_embeddings=32)
+        x = emb(tf.constant([[5, 7, 9]]))                       # [1, 3, 16]
+        y = emb(tf.constant([[11]]), start_index=3)             # position 3
+    """
+
+    def __init__(self, vocab_size, hidden_size, max_position_embeddings=1024,
+                 initializer_range=0.02, dropout_rate=0.1, **kwargs):
+        super().__init__(**kwargs)
+        self.vocab_size = vocab_size
+        self.hidden_size = hidden_size
+        self.max_position_embeddings = max_position_embeddings
+        self.initializer_range = initializer_range
+        self.dropout_rate = dropout_rate
+
+    def build(self, input_shape=None):
+        init = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
+        self.token_embedding = self.add_weight(
+            shape=(self.vocab_size, self.hidden_size), initializer=init,
+            name="token_embedding")
+        self.position_embedding = self.add_weight(
+            shape=(self.max_position_embeddings, self.hidden_size), initializer=init,
+            name="position_embedding")
+        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
+
+    def _check_length(self, token_ids):
+        limit = self.max_position_embeddings
+        length = token_ids.shape[1]
+        if length is not None:
+            if length > limit:
+                raise ValueError(f"input length {length} exceeds max_position_embeddings {limit}.")
+            return
+        tf.debugging.assert_less_equal(
+            tf.shape(token_ids)[1], limit,
+            message=f"input length exceeds max_position_embeddings {limit}")
+
+    def call(self, token_ids, start_index=None, training=None):
+        token_ids = tf.cast(token_ids, tf.int32)
+        length = tf.shape(token_ids)[1]
+        if start_index is None:
+            self._check_length(token_ids)
+            positions = self.position_embedding[:length]
+        else:  # Decoding: the caller checked the window.
+            positions = tf.slice(self.position_embedding, [start_index, 0],
+                                 [length, self.hidden_size])
+        x = tf.gather(self.token_embedding, token_ids) + positions[None]
+        return self.dropout(tf.cast(x, self.compute_dtype), training=training)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
+                      max_position_embeddings=self.max_position_embeddings,
+                      initializer_range=self.initializer_range,
+                      dropout_rate=self.dropout_rate)
+        return config
+
+
+class _ConfigModel(keras.Model):
+    """A keras.Model built from a GPTConfig, serialised as `{"config": {...}}`."""
+
+    def get_config(self):
+        config = super().get_config()
+        config["config"] = self.config.to_dict()
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        return cls(GPTConfig.from_dict(config.pop("config")), **config)
+
+    def input_signature(self):
+        return [{TOKEN_IDS: tf.TensorSpec([None, None], tf.int32, name=TOKEN_IDS)}]
+
+    def export(self, filepath, format="tf_saved_model", verbose=None,
+               input_signature=None, **kwargs):
+        """Keras export; the default signature takes `token_ids` int32 `[batch, seq]`."""
+        if input_signature is None:
+            input_signature = self.input_signature()
+        return super().export(filepath, format=format, verbose=verbose,
+                              input_signature=input_signature, **kwargs)
+
+    @property
+    def _default_save_signature(self):
+        return tf.function(lambda inputs: self(inputs), input_signature=self.input_signature())
+
+
+@keras.saving.register_keras_serializable(package="tfgpt")
+class GPTModel(PretrainedMixin, _ConfigModel):
+    """GPT-2 decoder: embeddings -> pre-LN causal blocks -> final LayerNorm.
+
+    `call(inputs) -> [batch, seq, hidden]`; `call_with_cache(token_ids, caches,
+    index)` runs `token_ids [b, s]` at positions `index .. index + s - 1`
+    against a fixed-size cache (one `[b, 2, max_len, heads, head_size]` tensor
+    per block, from `empty_cache`) and returns `(hidden, updated_caches)`.
+
+    Example:
+
+        model = GPTModel(GPTConfig(vocab_size=100, hidden_size=32, num_hidden_layers=2,
+                                   num_attention_heads=4, max_position_embeddings=64))
+        hidden = model({"token_ids": tf.constant([[1, 2, 3]])})          # [1, 3, 32]
+        caches = model.empty_cache(batch_size=1, max_length=8)
+        hidden, caches = model.call_with_cache(tf.constant([[1, 2, 3]]), caches, 0)
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = c = as_gpt_config(config)
+        policy = self.dtype_policy
+        self.embedding = GPTEmbedding(
+            c.vocab_size, c.hidden_size, c.max_position_embeddings, c.initializer_range,
+            c.embedding_dropout_prob, name="embedding", dtype=policy)
+        # Attributes, not a list: tf.train.Checkpoint tracks them by name.
+        for i in range(c.num_hidden_layers):
+            setattr(self, f"layer_{i}", TransformerBlock(
+                c.num_attention_heads, c.intermediate_size, c.hidden_act,
+                dropout_rate=c.hidden_dropout_prob,
+                attention_dropout_rate=c.attention_probs_dropout_prob,
+                layer_norm_epsilon=c.layer_norm_eps, norm_first=True, causal=True,
+                initializer_range=c.initializer_range, name=f"layer_{i}", dtype=policy))
+        self.final_layer_norm = keras.layers.LayerNormalization(
+            epsilon=c.layer_norm_eps, name="final_layer_norm", dtype=policy)
+        self.build(None)
+
+    @property
+    def blocks(self):
+        return [getattr(self, f"layer_{i}") for i in range(self.config.num_hidden_layers)]
+
+    def build(self, inputs_shape=None):
+        if self.built:
+            return
+        hidden_shape = (None, None, self.config.hidden_size)
+        self.embedding.build()
+        # GPT-2 (paper, section 2.3) scales the residual projections' initial
+        # weights by 1/sqrt(number of residual layers) = 1/sqrt(2 * blocks).
+        scale = 1.0 / math.sqrt(2 * self.config.num_hidden_layers)
+        for block in self.blocks:
+            block.build(hidden_shape)
+            for dense in (block.attention.output_dense, block.feed_forward.output_dense):
+                dense.kernel.assign(dense.kernel * scale)
+        self.final_layer_norm.build(hidden_shape)
+        self.built = True
+
+    def call(self, inputs, training=None):
+        x = self.embedding(_token_ids(inputs), training=training)
+        for block in self.blocks:
+            x = block(x, training=training)
+        return self.final_layer_norm(x)
+
+    def empty_cache(self, batch_size, max_length):
+        """Zeros, one `[batch, 2, max_length, heads, head_size]` per block (a tuple)."""
+        c = self.config
+        shape = [batch_size, 2, max_length, c.num_attention_heads, c.head_size]
+        return tuple(tf.zeros(shape, self.compute_dtype) for _ in self.blocks)
+
+    def call_with_cache(self, token_ids, caches, cache_index):
+        """`[b, s]` ids at positions `cache_index + range(s)` -> `([b, s, hidden], caches)`."""
+        x = self.embedding(token_ids, start_index=cache_index)
+        updated = []
+        for block, cache in zip(self.blocks, caches):
+            x, cache = block(x, cache=cache, cache_index=cache_index)
+            updated.append(cache)
+        return self.final_layer_norm(x), tuple(updated)
+
+    def checkpoint_parts(self):
+        return [("gpt/", self)]
+
+
+@keras.saving.register_keras_serializable(package="tfgpt")
+class GPTLanguageModel(PretrainedMixin, _ConfigModel):
+    """GPTModel + LM head tied to the token embedding: `inputs -> logits [b, s, vocab]`.
+
+    `fit` takes batches of GPT records `{"token_ids": [b, seq + 1]}` with no
+    labels (inputs `token_ids[:, :-1]`, targets `token_ids[:, 1:]`; an optional
+    `padding_mask [b, seq + 1]` weights the targets), or `(inputs, targets[,
+    weights])`. The loss is the next-token cross-entropy summed with the
+    weights and divided by their sum; the metric is `accuracy`. For
+    `tfcore.training.Trainer` use `LMTask()` (`tfgpt.task`).
+
+    Example:
+
+        lm = GPTLanguageModel(GPTConfig(vocab_size=65, hidden_size=64, num_hidden_layers=2,
+                                        num_attention_heads=4, max_position_embeddings=128))
+        lm.compile(optimizer=keras.optimizers.AdamW(3e-4))
+        lm.fit(tf.data.Dataset.from_tensor_slices({"token_ids": ids}).batch(8))
+        lm.generate(tf.constant([[1, 2, 3]]), max_new_tokens=20)   # [1, 23]
+    """
+
+    def __init__(self, config, **kwargs):
+        super().__init__(**kwargs)
+        self.config = as_gpt_config(config)
+        self.gpt = GPTModel(self.config, name="gpt", dtype=self.dtype_policy)
+        self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
+        self.built = True
+
+    def lm_logits(self, hidden):
+        """`[..., hidden] -> [..., vocab]` with the token embedding as output kernel."""
+        table = tf.cast(self.gpt.embedding.token_embedding, hidden.dtype)
+        flat = tf.reshape(hidden, [-1, self.config.hidden_size])
+        logits = tf.matmul(flat, table, transpose_b=True)
+        return tf.reshape(logits, tf.concat([tf.shape(hidden)[:-1], [-1]], 0))
+
+    def next_token_logits(self, hidden):
+        """`[batch, hidden] -> [batch, vocab]` for a few rows (decoding).
+
+        Computed as `table @ hidden^T`, transposed: with few rows this streams
+        the `[vocab, hidden]` table in its stored order, measured faster on
+        CPU than `hidden @ table^T` (bench/gpt_generation_speed.py).
+        """
+        table = tf.cast(self.gpt.embedding.token_embedding, hidden.dtype)
+        return tf.transpose(tf.matmul(table, hidden, transpose_b=True))
+
+    def call(self, inputs, training=None):
+        return self.lm_logits(self.gpt(inputs, training=training))
+
+    def train_step(self, data):
+        return super().train_step(split_record(data))
+
+    def test_step(self, data):
+        return super().test_step(split_record(data))
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        metrics = lm_metrics(y_pred, y, sample_weight)
+        loss = metrics["lm_loss"]
+        if self.losses:
+            loss += tf.add_n([tf.cast(l, tf.float32) for l in self.losses])
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        return loss / replicas if replicas > 1 else loss  # Keras sums replica gradients.
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        metrics = lm_metrics(y_pred, y, sample_weight)
+        self.accuracy_tracker.update_state(metrics["accuracy"], metrics["weight"])
+        return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    def generate(self, token_ids, max_new_tokens=32, **kwargs):
+        """Continues each prompt; see `tfgpt.generation.generate` for the arguments."""
+        from tfgpt.generation import generate
+        return generate(self, token_ids, max_new_tokens=max_new_tokens, **kwargs)
+
+    def checkpoint_parts(self):
+        return [("gpt/", self.gpt)]
+
+
+__all__ = ["GPTEmbedding", "GPTLanguageModel", "GPTModel", "LMTask", "TOKEN_IDS"]
