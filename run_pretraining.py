@@ -94,7 +94,8 @@ EMBEDDED_GPT_DEFAULTS = dict(max_seq_length=64, learning_rate=2e-3, num_warmup_s
                              adam_beta2=0.99)
 EMBEDDED_GPT_CONFIG = dict(hidden_size=128, num_hidden_layers=4, num_attention_heads=4,
                            intermediate_size=512, max_position_embeddings=64,
-                           hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+                           hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+                           bos_token_id=0, eos_token_id=0)  # the character vocab's <|endoftext|>
 EMBEDDED_CONFIG = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads=2,
                        intermediate_size=512, max_position_embeddings=128, type_vocab_size=2,
                        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)

@@ -70,8 +70,9 @@ def decode_loop(lm, prompt, lengths, max_new_tokens, sampler, temperature, seed,
         return tf.logical_and(step < total, tf.logical_not(tf.reduce_all(done)))
 
     def body(step, tokens, caches, done, counts):
-        # tf.slice, not tokens[:, step - 1:step]: XLA mis-compiles a strided slice
-        # with loop-dependent bounds inside a while loop (tests/tfgpt: jit == eager).
+        # tf.slice with a static size, not tokens[:, step - 1:step] (whose length is
+        # unknown to the graph): under XLA that version gave wrong logits in this
+        # loop (tests/tfgpt: cached XLA == uncached).
         previous = tf.slice(tokens, [0, step - 1], [-1, 1])
         hidden, caches = lm.gpt.call_with_cache(previous, caches, step - 1)
         logits = tf.cast(lm.next_token_logits(hidden[:, 0]), tf.float32)
