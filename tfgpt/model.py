@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from tfcore.layers import TransformerBlock
+from tfcore.modeling import ConfigModel
 from tfgpt.checkpoints import PretrainedMixin
 from tfgpt.config import GPTConfig, as_gpt_config
 from tfgpt.task import LMTask, lm_metrics, split_record
@@ -90,37 +91,15 @@ class GPTEmbedding(keras.layers.Layer):
         return config
 
 
-class _ConfigModel(keras.Model):
-    """A keras.Model built from a GPTConfig, serialised as `{"config": {...}}`."""
+class _GPTBase(ConfigModel):
+    """Config round trip and a `token_ids` int32 `[batch, seq]` export signature."""
 
-    def get_config(self):
-        config = super().get_config()
-        config["config"] = self.config.to_dict()
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        return cls(GPTConfig.from_dict(config.pop("config")), **config)
-
-    def input_signature(self):
-        return [{TOKEN_IDS: tf.TensorSpec([None, None], tf.int32, name=TOKEN_IDS)}]
-
-    def export(self, filepath, format="tf_saved_model", verbose=None,
-               input_signature=None, **kwargs):
-        """Keras export; the default signature takes `token_ids` int32 `[batch, seq]`."""
-        if input_signature is None:
-            input_signature = self.input_signature()
-        return super().export(filepath, format=format, verbose=verbose,
-                              input_signature=input_signature, **kwargs)
-
-    @property
-    def _default_save_signature(self):
-        return tf.function(lambda inputs: self(inputs), input_signature=self.input_signature())
+    config_class = GPTConfig
+    INPUT_NAMES = (TOKEN_IDS,)
 
 
 @keras.saving.register_keras_serializable(package="tfgpt")
-class GPTModel(PretrainedMixin, _ConfigModel):
+class GPTModel(PretrainedMixin, _GPTBase):
     """GPT-2 decoder: embeddings -> pre-LN causal blocks -> final LayerNorm.
 
     `call(inputs) -> [batch, seq, hidden]`; `call_with_cache(token_ids, caches,
@@ -201,7 +180,7 @@ class GPTModel(PretrainedMixin, _ConfigModel):
 
 
 @keras.saving.register_keras_serializable(package="tfgpt")
-class GPTLanguageModel(PretrainedMixin, _ConfigModel):
+class GPTLanguageModel(PretrainedMixin, _GPTBase):
     """GPTModel + LM head tied to the token embedding: `inputs -> logits [b, s, vocab]`.
 
     `fit` takes batches of GPT records `{"token_ids": [b, seq + 1]}` with no
