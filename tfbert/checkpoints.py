@@ -26,6 +26,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfbert.config import BertConfig
+from tfcore.modeling import named_weights
 
 GOOGLE_CONFIG, HF_CONFIG = "bert_config.json", "config.json"
 GOOGLE_CHECKPOINT = "bert_model.ckpt"
@@ -210,17 +211,6 @@ def to_canonical(arrays, fmt, num_layers):
         ours, transposed = table[key]
         canonical[ours] = np.asarray(value).T if transposed else np.asarray(value)
     return canonical, unexpected
-
-
-def named_weights(parts):
-    """`{canonical name: variable}` from `[(prefix, layer)]` parts of a model."""
-    named = {}
-    for prefix, layer in parts:
-        for weight in layer.weights:
-            parts = weight.path.split("/")
-            relative = "/".join(parts[parts.index(layer.name) + 1:])
-            named[prefix + relative] = weight
-    return named
 
 
 def assign_checkpoint(model_weights, canonical, unexpected, source):

@@ -53,3 +53,17 @@ class ConfigModel(keras.Model):
     def from_config(cls, config):
         config = dict(config)
         return cls(cls.config_class.from_dict(config.pop("config")), **config)
+
+
+def named_weights(parts):
+    """`{prefix + path below the layer: variable}` from `[(prefix, layer)]` parts of a model.
+
+    The names do not depend on where the layer sits in an enclosing model, so
+    checkpoint name tables can address them.
+    """
+    named = {}
+    for prefix, layer in parts:
+        for weight in layer.weights:
+            pieces = weight.path.split("/")
+            named[prefix + "/".join(pieces[pieces.index(layer.name) + 1:])] = weight
+    return named

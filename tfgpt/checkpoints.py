@@ -24,6 +24,7 @@ import tempfile
 import numpy as np
 import tensorflow as tf
 
+from tfcore.modeling import named_weights
 from tfgpt.config import GPTConfig
 
 CONFIG_FILE = "config.json"
@@ -121,16 +122,6 @@ def to_canonical(arrays, num_layers):
     unexpected = sorted(k for k in stored
                         if k not in used and k != TIED_HEAD and not IGNORED.match(k))
     return canonical, unexpected, mismatched
-
-
-def named_weights(parts):
-    """`{our name: variable}` from `[(prefix, layer)]`."""
-    named = {}
-    for prefix, layer in parts:
-        for weight in layer.weights:
-            pieces = weight.path.split("/")
-            named[prefix + "/".join(pieces[pieces.index(layer.name) + 1:])] = weight
-    return named
 
 
 def assign_strictly(model_weights, canonical, unexpected, mismatched, source):
