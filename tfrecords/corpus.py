@@ -15,6 +15,12 @@ bounded whatever the input.
 Bad input raises `InputError` naming the file (and line): a pattern that
 matches nothing, an empty file or one with no text, bytes that are not UTF-8.
 
+With `input_format="text"` (GPT records only) each file is one document
+taken verbatim, newlines and blank lines included, as nanoGPT and GPT-2
+training read raw text: a document is then a one-element list holding a piece
+of the file, pieces are cut after a newline, and `Block.document_ends` says
+which piece ends its file (only there does an end-of-text id follow).
+
 Example:
 
     files = expand_input_patterns("data/*.txt,more/part-*")
@@ -33,10 +39,19 @@ class InputError(ValueError):
 
 @dataclasses.dataclass
 class Block:
-    """A run of whole documents. `documents`: list of lists of stripped lines."""
+    """A run of documents. `documents`: list of lists of stripped lines (or one raw piece).
+
+    `document_ends[i]` is False where document i continues in the next one (a
+    piece of a raw text file); None means every document ends.
+    """
     index: int
     documents: list
     num_bytes: int
+    document_ends: list = None
+
+    def ends(self):
+        """-> list of bool, one per document."""
+        return self.document_ends or [True] * len(self.documents)
 
 
 def _glob(pattern):
@@ -111,15 +126,45 @@ def iter_documents(path, max_document_bytes):
         raise InputError(f"input file {path!r} has no text (only blank lines)")
 
 
-def iter_blocks(files, block_bytes):
-    """Yields `Block`s of about `block_bytes` of text (whole documents), in order."""
-    index, documents, size = 0, [], 0
+def iter_text_pieces(path, max_piece_bytes):
+    """Yields `([text], num_bytes, ends_file)`: one file verbatim, cut after newlines."""
+    pieces, size, any_text = [], 0, False
+    with _open(path) as f:
+        for line_number, raw in enumerate(f, 1):
+            text = _decode(raw, path, line_number)
+            pieces.append(text)
+            size += len(raw)
+            any_text = any_text or bool(text.strip())
+            if size >= max_piece_bytes:
+                yield ["".join(pieces)], size, False
+                pieces, size = [], 0
+    if not any_text:
+        raise InputError(f"input file {path!r} has no text (only white space)")
+    yield ["".join(pieces)], size, True
+
+
+INPUT_FORMATS = ("sentences", "text")
+
+
+def iter_blocks(files, block_bytes, input_format="sentences"):
+    """Yields `Block`s of about `block_bytes` of text, in order.
+
+    `input_format`: "sentences" (Google's: whole documents of stripped lines)
+    or "text" (each file verbatim, see the module docstring).
+    """
+    if input_format not in INPUT_FORMATS:
+        raise ValueError(f"input_format must be one of {INPUT_FORMATS}, got {input_format!r}")
+    raw = input_format == "text"
+    index, documents, ends, size = 0, [], [], 0
     for path in files:
-        for lines, num_bytes in iter_documents(path, block_bytes):
+        pieces = (iter_text_pieces(path, block_bytes) if raw else
+                  ((lines, n, True) for lines, n in iter_documents(path, block_bytes)))
+        for lines, num_bytes, ends_document in pieces:
             documents.append(lines)
+            ends.append(ends_document)
             size += num_bytes
             if size >= block_bytes:
-                yield Block(index, documents, size)
-                index, documents, size = index + 1, [], 0
+                yield Block(index, documents, size, ends if raw else None)
+                index, documents, ends, size = index + 1, [], [], 0
     if documents:
-        yield Block(index, documents, size)
+        yield Block(index, documents, size, ends if raw else None)

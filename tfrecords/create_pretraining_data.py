@@ -7,7 +7,8 @@ and Google's record format, with a streaming, multi-process, seeded writer:
         --input_file='corpus/*.txt' --vocab_file=vocab.txt \
         --output_dir=records --num_shards=16 --num_workers=2 --dupe_factor=5
 
-Input: one sentence per line, a blank line between documents (UTF-8).
+Input: one sentence per line, a blank line between documents (UTF-8); for
+GPT, `--input_format=text` takes each file verbatim as one document.
 Outputs: `--output_file` (comma-separated: records go to each in turn, as
 Google's) or `--output_dir` with `--num_shards` files
 `<model>-00000-of-000NN.tfrecord`. Files are written as `.<name>.partial` and
@@ -49,6 +50,10 @@ flags.DEFINE_string("output_dir", None, "Write --num_shards files here (not with
 flags.DEFINE_integer("num_shards", None, "Files under --output_dir (default 1).")
 flags.DEFINE_integer("num_workers", 1, "Processes that tokenize, pack, mask and encode.")
 flags.DEFINE_enum("model", "bert", ["bert", "gpt"], "Record kind.")
+flags.DEFINE_enum("input_format", "sentences", ["sentences", "text"],
+                  "sentences: Google's format (one sentence per line, blank lines between "
+                  "documents). text (GPT): each file is one document, verbatim, newlines "
+                  "included, as nanoGPT reads raw text.")
 flags.DEFINE_enum("tokenizer", "wordpiece", ["wordpiece", "char", "bpe"],
                   "GPT tokenizer: WordPiece --vocab_file; characters (vocab learned from "
                   "the input and written as vocab.json beside the output unless "

@@ -1,7 +1,8 @@
 """Documents -> GPT records: a token stream cut into `seq_length + 1` windows.
 
-Documents are tokenized (lines of a document joined by "\\n") and packed back
-to back with an end-of-text id after each, into one stream that runs across
+Documents are tokenized (lines of a document joined by "\\n"; with
+`--input_format=text` each file verbatim) and packed back to back with an
+end-of-text id after each, into one stream that runs across
 blocks. Window i is `stream[i * L : i * L + L + 1]` for `L = seq_length`:
 consecutive windows share one token, so every next-token transition of the
 stream is a target exactly once, and nothing is padded. Only the stream's
@@ -75,8 +76,9 @@ class GptTokenMaker:
 
     def __call__(self, block, tokenized=None):
         flat, lengths, dropped = tokenized or self.tokenize(block)
-        # Insert the end-of-text id after each document.
-        ends = np.cumsum(lengths)
+        # Insert the end-of-text id after each document that ends (not after
+        # a piece of a raw text file that continues in the next).
+        ends = np.cumsum(lengths)[np.asarray(block.ends(), bool)]
         stream = np.insert(flat, ends, self.eot_id)
         stats = {"documents": len(lengths), "input_bytes": block.num_bytes,
                  "dropped_chars": dropped}

@@ -25,6 +25,7 @@ MIN_BERT_SEQ_LENGTH = 5  # [CLS] a [SEP] b [SEP]
 class WriterConfig:
     """Every option of the writer; field names are the CLI's flag names."""
     input_file: str
+    input_format: str = "sentences"
     vocab_file: str = None
     output_file: str = None
     output_dir: str = None
@@ -58,6 +59,12 @@ class WriterConfig:
             raise ValueError("--random_seed and --max_predictions_per_seq must be >= 0")
         if self.model not in ("bert", "gpt"):
             raise ValueError(f"--model must be bert or gpt, not {self.model!r}")
+        if self.input_format not in corpus.INPUT_FORMATS:
+            raise ValueError(f"--input_format must be one of {corpus.INPUT_FORMATS}, "
+                             f"not {self.input_format!r}")
+        if self.model == "bert" and self.input_format != "sentences":
+            raise ValueError("--model=bert reads --input_format=sentences only (sentence "
+                             "pairs need Google's one-sentence-per-line format)")
         if self.model == "bert" and self.tokenizer != "wordpiece":
             raise ValueError("--model=bert takes --tokenizer=wordpiece only")
         if self.model == "bert" and self.max_seq_length < MIN_BERT_SEQ_LENGTH:
@@ -93,7 +100,7 @@ def _char_vocab_file(config, files, paths):
     if config.vocab_file:
         return config.vocab_file
     counts = {}
-    for block in corpus.iter_blocks(files, config.block_bytes):
+    for block in corpus.iter_blocks(files, config.block_bytes, config.input_format):
         report.add_stats(counts, encoders.count_code_points(
             ["\n".join(doc) for doc in block.documents]))
     folder = config.output_dir or os.path.dirname(paths[0]) or "."
@@ -148,7 +155,8 @@ def write_pretraining_data(config, progress=None):
     with pipeline.BlockMapper(maker, config.num_workers) as mapper:
         from tfrecords import shards  # After the workers started: imports overlap.
         with shards.ShardWriter(paths) as writer:
-            _write(config, mapper, corpus.iter_blocks(files, config.block_bytes), writer,
+            blocks = corpus.iter_blocks(files, config.block_bytes, config.input_format)
+            _write(config, mapper, blocks, writer,
                    progress, totals)
     if config.model == "gpt" and config.tokenizer == "char":
         totals["vocab_file"] = maker.factory.vocab_file

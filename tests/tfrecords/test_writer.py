@@ -124,6 +124,34 @@ def test_char_vocab_is_learned_and_written(data, tmp_path):
     assert "".join(inverse[i] for i in windows[0]).count(" ") > 3
 
 
+def test_text_format_keeps_files_verbatim(tmp_path):
+    # Blank lines and indentation survive; end-of-text only between files.
+    texts = ["First Citizen:\n  Before we proceed...\n\nAll:\nSpeak, speak.\n" * 40,
+             "\n\nSecond file,\n\n\nwith blank lines.\n" * 30]
+    for i, text in enumerate(texts):
+        (tmp_path / f"part{i}.txt").write_text(text)
+    config = WriterConfig(input_file=str(tmp_path / "part*.txt"), input_format="text",
+                          model="gpt", tokenizer="char", max_seq_length=16, block_bytes=300,
+                          output_file=str(tmp_path / "gpt.tfrecord"))
+    summary = write_pretraining_data(config)
+    vocab = json.load(open(summary["vocab_file"]))
+    inverse = {i: t for t, i in vocab.items()}
+    windows = _read([str(tmp_path / "gpt.tfrecord")],
+                    features.feature_spec(features.gpt_schema(16)))["token_ids"]
+    # Windows are shuffled within blocks; each holds 17 consecutive stream
+    # characters, so every one is a substring of the expected stream.
+    stream = texts[0] + "<|endoftext|>" + texts[1] + "<|endoftext|>"
+    decoded = ["".join(inverse[i] for i in w) for w in windows]
+    assert all(d in stream for d in decoded)
+    assert sum(d.count("<|endoftext|>") for d in decoded) >= 1
+    assert len(windows) == (len(texts[0]) + len(texts[1]) + 2 - 1) // 16
+
+
+def test_text_format_is_refused_for_bert(data, tmp_path):
+    with pytest.raises(ValueError, match="--input_format=sentences only"):
+        write_pretraining_data(_config(data, tmp_path, input_format="text"))
+
+
 def test_gpt_with_byte_pair_encoding(data, tmp_path):
     from tfgpt.tokenization import bytes_to_unicode
     symbols = list(bytes_to_unicode().values())
