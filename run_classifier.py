@@ -87,6 +87,8 @@ flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
 flags.DEFINE_integer("steps_per_execution", 1, "Training steps per tf.function call.")
 flags.DEFINE_float("weight_decay", 0.01, "Decoupled weight decay (not on LayerNorm, biases).")
 flags.DEFINE_float("clip_norm", 1.0, "Global-norm gradient clipping (0: off).")
+flags.DEFINE_bool("adam_bias_correction", False, "Bias-correct AdamW's moments (Keras/PyTorch "
+                  "AdamW); off is Google's AdamWeightDecayOptimizer.")
 flags.DEFINE_string("best_metric", None, "Metric picking best/ (default: accuracy; "
                     "matthews_corrcoef for cola; pearson for regression; micro_f1 for multilabel).")
 flags.DEFINE_integer("keep_checkpoint_max", 5, "Checkpoints kept.")

@@ -73,6 +73,11 @@ flags.DEFINE_float("weight_decay", 0.01, "Decoupled weight decay (not on LayerNo
 flags.DEFINE_float("adam_beta1", 0.9, "Adam beta_1.")
 flags.DEFINE_float("adam_beta2", 0.999, "Adam beta_2 (nanoGPT's small runs use 0.99).")
 flags.DEFINE_float("clip_norm", 1.0, "Global-norm gradient clipping (0: off).")
+flags.DEFINE_bool("adam_bias_correction", None, "Bias-correct AdamW's moments. Default: off "
+                  "for BERT (Google's AdamWeightDecayOptimizer), on for GPT (PyTorch AdamW, "
+                  "as nanoGPT).")
+flags.DEFINE_float("adam_epsilon", None, "Adam epsilon. Default: 1e-6 for BERT (Google's), "
+                   "1e-8 for GPT (PyTorch's, as nanoGPT).")
 flags.DEFINE_integer("grad_accum_steps", 1, "Batches of --train_batch_size whose gradients "
                      "are summed into one optimizer step.")
 flags.DEFINE_string("export_dir", None, "SavedModel folder (default output_dir/saved_model).")
@@ -323,8 +328,26 @@ def build(strategy, config):
             FLAGS.optimizer, FLAGS.learning_rate, FLAGS.num_train_steps,
             FLAGS.num_warmup_steps, FLAGS.decay, FLAGS.end_learning_rate,
             FLAGS.weight_decay, FLAGS.dtype, FLAGS.decay_power,
-            beta_1=FLAGS.adam_beta1, beta_2=FLAGS.adam_beta2)
+            beta_1=FLAGS.adam_beta1, beta_2=FLAGS.adam_beta2, **adam_kwargs())
     return model, optimizer, schedule
+
+
+# Where a flag is not given: BERT follows Google's AdamWeightDecayOptimizer,
+# GPT PyTorch's AdamW (nanoGPT's recipe).
+ADAM_DEFAULTS = {"bert": dict(bias_correction=False, epsilon=1e-6),
+                 "gpt": dict(bias_correction=True, epsilon=1e-8)}
+
+
+def adam_kwargs():
+    """Bias correction (AdamW only) and epsilon: the flags, else the model's defaults."""
+    kwargs = dict(ADAM_DEFAULTS[FLAGS.model])
+    if FLAGS.adam_bias_correction is not None:
+        kwargs["bias_correction"] = FLAGS.adam_bias_correction
+    if FLAGS.adam_epsilon is not None:
+        kwargs["epsilon"] = FLAGS.adam_epsilon
+    if FLAGS.optimizer != "adamw":
+        del kwargs["bias_correction"]
+    return kwargs
 
 
 def export(model, vocab_file, export_dir):

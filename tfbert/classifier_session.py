@@ -117,7 +117,8 @@ class ClassifierSession:
                                         task_type=self.space.task_type, pooling=self.pooling)
             optimizer, self.schedule = experiment.make_optimizer(
                 "adamw", a.learning_rate, self.num_train_steps, warmup,
-                weight_decay=a.weight_decay, dtype=a.dtype)
+                weight_decay=a.weight_decay, dtype=a.dtype,
+                bias_correction=a.adam_bias_correction)
         self.has_own_checkpoint = tf.train.latest_checkpoint(self.out) is not None
         if a.init_checkpoint and not self.has_own_checkpoint:
             self.model.load_pretrained_weights(a.init_checkpoint)

@@ -1,7 +1,10 @@
 """Optimizers and learning-rate schedules for pretraining and fine-tuning.
 
 `create_optimizer("adamw", ...)` gives Google's BERT settings: AdamW with
-epsilon 1e-6 and no weight decay on LayerNorm parameters and biases.
+epsilon 1e-6 and no weight decay on LayerNorm parameters and biases; with
+`bias_correction=False` it is Google's `AdamWeightDecayOptimizer` exactly
+(`AdamWeightDecay`: no bias correction of the moments, which makes the early
+and, in short fine-tuning runs, all steps larger than Keras' `AdamW`).
 Gradient clipping by global norm is done by the training loop
 (`tfcore.training`) on the all-reduced gradient, because Keras clips each
 replica's gradient before summing them, which would make a multi-replica run
@@ -83,8 +86,27 @@ class WarmupDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
                     power=self.power)
 
 
+@keras.saving.register_keras_serializable(package="tfcore")
+class AdamWeightDecay(keras.optimizers.AdamW):
+    """Google BERT's `AdamWeightDecayOptimizer`: AdamW without bias correction.
+
+    Per variable: `m = b1 m + (1 - b1) g`, `v = b2 v + (1 - b2) g^2`,
+    `w -= lr * (m / (sqrt(v) + eps) + weight_decay * w)`. Keras' `AdamW`
+    scales `m / sqrt(v)` by `sqrt(1 - b2^t) / (1 - b1^t)`; this one does not.
+    """
+
+    def update_step(self, gradient, variable, learning_rate):
+        lr = tf.cast(learning_rate, variable.dtype)
+        gradient = tf.cast(gradient, variable.dtype)
+        m = self._momentums[self._get_variable_index(variable)]
+        v = self._velocities[self._get_variable_index(variable)]
+        self.assign_add(m, (gradient - m) * (1 - self.beta_1))
+        self.assign_add(v, (tf.square(gradient) - v) * (1 - self.beta_2))
+        self.assign_sub(variable, lr * m / (tf.sqrt(v) + self.epsilon))
+
+
 def create_optimizer(name, learning_rate, weight_decay=0.01, beta_1=ADAM_BETA_1,
-                     beta_2=ADAM_BETA_2, epsilon=ADAM_EPSILON):
+                     beta_2=ADAM_BETA_2, epsilon=ADAM_EPSILON, bias_correction=True):
     """Returns a Keras optimizer: "adamw" (Google's settings), "lamb" or "adam".
 
     Args:
@@ -92,10 +114,12 @@ def create_optimizer(name, learning_rate, weight_decay=0.01, beta_1=ADAM_BETA_1,
       learning_rate: a float or a schedule (e.g. `WarmupDecaySchedule`).
       weight_decay: decoupled weight decay; never applied to biases and
         LayerNorm parameters.
+      bias_correction: "adamw" only; False gives `AdamWeightDecay`, Google's.
     """
     if name == "adamw":
-        optimizer = keras.optimizers.AdamW(learning_rate, weight_decay=weight_decay,
-                                           beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+        adamw = keras.optimizers.AdamW if bias_correction else AdamWeightDecay
+        optimizer = adamw(learning_rate, weight_decay=weight_decay,
+                          beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
     elif name == "lamb":
         optimizer = keras.optimizers.Lamb(learning_rate, beta_1=beta_1, beta_2=beta_2,
                                           epsilon=epsilon, weight_decay=weight_decay or None)

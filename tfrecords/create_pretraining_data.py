@@ -41,7 +41,8 @@ flags.DEFINE_bool("do_whole_word_mask", False, "Mask whole words, not single pie
 flags.DEFINE_integer("max_seq_length", 128, "Tokens per record (GPT: targets per record).")
 flags.DEFINE_integer("max_predictions_per_seq", 20, "Most masked-LM predictions a record.")
 flags.DEFINE_integer("random_seed", 12345, "Seed of every random choice.")
-flags.DEFINE_integer("dupe_factor", 10, "Passes over the input, each with new masks.")
+flags.DEFINE_integer("dupe_factor", None, "Passes over the input: BERT: each with new masks "
+                     "(default 10, Google's); GPT: each cut at another offset (default 1).")
 flags.DEFINE_float("masked_lm_prob", 0.15, "Fraction of tokens to predict; 0 writes "
                    "unmasked records for the reader's dynamic masking.")
 flags.DEFINE_float("short_seq_prob", 0.1, "Probability of a shorter random target length.")

@@ -86,25 +86,40 @@ class GptTokenMaker:
 
 
 class GptWindower:
-    """Main-process side: stream pieces in block order -> encoded windows."""
+    """Main-process side: stream pieces in block order -> encoded windows.
 
-    def __init__(self, seq_length, random_seed):
+    With `dupe_factor = D`, the stream is cut D times, pass k starting at token
+    `k * seq_length // D`: a token is then predicted after contexts of D
+    different lengths (as random-offset sampling gives), and each pass is a
+    full epoch of distinct windows.
+    """
+
+    def __init__(self, seq_length, random_seed, dupe_factor=1):
         self.seq_length = seq_length
         self.random_seed = random_seed
         self.schema = features.gpt_schema(seq_length)
-        self._carry = np.zeros(0, np.int64)
+        offsets = [k * seq_length // dupe_factor for k in range(dupe_factor)]
+        self._skip = sorted(set(offsets))  # distinct offsets (D may exceed seq_length)
+        self._carry = [np.zeros(0, np.int64) for _ in self._skip]
 
-    def push(self, result):
-        """Adds a block's stream; returns `(blob, lengths, stats)` of the windows it completes."""
-        stream = np.concatenate([self._carry, result.blob])
+    def _cut(self, k, piece):
+        """Windows that pass k completes with `piece` appended."""
+        stream = np.concatenate([self._carry[k], piece])
+        skip = min(self._skip[k], len(stream))
+        stream, self._skip[k] = stream[skip:], self._skip[k] - skip
         length = self.seq_length
         count = max(0, (len(stream) - 1) // length)
         starts = np.arange(count)[:, None] * length
-        windows = stream[starts + np.arange(length + 1)[None, :]]
-        self._carry = stream[count * length:]
+        self._carry[k] = stream[count * length:]
+        return stream[starts + np.arange(length + 1)[None, :]]
+
+    def push(self, result):
+        """Adds a block's stream; returns `(blob, lengths, stats)` of the windows it completes."""
+        windows = np.concatenate([self._cut(k, result.blob) for k in range(len(self._carry))])
+        count = len(windows)
         _, np_rng = block_generators(self.random_seed, result.index)
         windows = windows[np_rng.permutation(count)]
-        stats = dict(result.stats, instances=count, tokens=count * length)
+        stats = dict(result.stats, instances=count, tokens=count * self.seq_length)
         if not count:
             return np.zeros(0, np.uint8), np.zeros(0, np.int64), stats
         blob, lengths = wire.encode_examples(self.schema, {features.GPT_TOKEN_IDS: windows})
@@ -112,5 +127,5 @@ class GptWindower:
 
     @property
     def tail_tokens(self):
-        """Stream tokens after the last window's targets (dropped at the end)."""
-        return max(0, len(self._carry) - 1)
+        """Stream tokens after the first pass's last window (dropped at the end)."""
+        return max(0, len(self._carry[0]) - 1)

@@ -19,6 +19,8 @@ from tfrecords import corpus, pipeline, report
 from tfrecords.bert_records import BertOptions, BertRecordMaker
 
 MIN_BERT_SEQ_LENGTH = 5  # [CLS] a [SEP] b [SEP]
+# Passes over the input: Google's default for BERT; one epoch of windows for GPT.
+DEFAULT_DUPE_FACTOR = {"bert": 10, "gpt": 1}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,9 +43,13 @@ class WriterConfig:
     max_seq_length: int = 128
     max_predictions_per_seq: int = 20
     random_seed: int = 12345
-    dupe_factor: int = 10
+    dupe_factor: int = None  # None: Google's 10 for BERT, 1 for GPT
     masked_lm_prob: float = 0.15
     short_seq_prob: float = 0.1
+
+    def __post_init__(self):
+        if self.dupe_factor is None:
+            object.__setattr__(self, "dupe_factor", DEFAULT_DUPE_FACTOR.get(self.model, 10))
 
     def validate(self):
         """Raises ValueError for a bad combination of options (before any work)."""
@@ -124,7 +130,8 @@ def _write(config, mapper, blocks, writer, progress, totals):
     windower = None
     if config.model == "gpt":
         from tfrecords import gpt_records
-        windower = gpt_records.GptWindower(config.max_seq_length, config.random_seed)
+        windower = gpt_records.GptWindower(config.max_seq_length, config.random_seed,
+                                           config.dupe_factor)
     for result in mapper.map(blocks):
         if windower is None:
             blob, lengths, stats = result.blob, result.lengths, result.stats

@@ -147,6 +147,28 @@ def test_text_format_keeps_files_verbatim(tmp_path):
     assert len(windows) == (len(texts[0]) + len(texts[1]) + 2 - 1) // 16
 
 
+def test_gpt_dupe_factor_cuts_each_pass_at_another_offset(tmp_path):
+    rng = np.random.default_rng(0)
+    text = "".join(chr(ord("a") + i) for i in rng.integers(0, 26, 2000)) + "\n"
+    (tmp_path / "in.txt").write_text(text)
+    common = dict(input_file=str(tmp_path / "in.txt"), input_format="text", model="gpt",
+                  tokenizer="char", max_seq_length=16)
+    one = write_pretraining_data(WriterConfig(output_file=str(tmp_path / "one.tf"), **common))
+    four = write_pretraining_data(WriterConfig(output_file=str(tmp_path / "four.tf"),
+                                               dupe_factor=4, **common))
+    spec = features.feature_spec(features.gpt_schema(16))
+    vocab = json.load(open(one["vocab_file"]))
+    windows = {name: _read([str(tmp_path / name)], spec)["token_ids"]
+               for name in ("one.tf", "four.tf")}
+    assert len(windows["one.tf"]) == (len(text) + 1 - 1) // 16
+    # Pass k starts at 4k: the first tokens of the windows cover offsets 0, 4, 8, 12 mod 16.
+    stream = np.array([vocab[c] for c in text] + [0])
+    starts = {int(np.flatnonzero(np.all(np.lib.stride_tricks.sliding_window_view(
+        stream, 17) == w, axis=1))[0]) % 16 for w in windows["four.tf"]}
+    assert starts == {0, 4, 8, 12}
+    assert abs(len(windows["four.tf"]) - 4 * len(windows["one.tf"])) <= 4
+
+
 def test_text_format_is_refused_for_bert(data, tmp_path):
     with pytest.raises(ValueError, match="--input_format=sentences only"):
         write_pretraining_data(_config(data, tmp_path, input_format="text"))
