@@ -18,6 +18,7 @@ the last checkpoint; --init_checkpoint only initialises the weights of a run
 that has no checkpoint of its own.
 """
 
+import math
 import os
 import subprocess
 import sys
@@ -120,6 +121,19 @@ def apply_embedded_defaults():
             setattr(FLAGS, name, value)
 
 
+# Float flags: (name, test of a finite value, what is expected). NaN and inf never pass.
+FLOAT_FLAG_RANGES = (
+    ("learning_rate", lambda v: v > 0, "a positive number"),
+    ("end_learning_rate", lambda v: v >= 0, "a number >= 0"),
+    ("decay_power", lambda v: v > 0, "a positive number"),
+    ("weight_decay", lambda v: v >= 0, "a number >= 0"),
+    ("clip_norm", lambda v: v >= 0, "a number >= 0 (0: no clipping)"),
+    ("adam_beta1", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("adam_beta2", lambda v: 0 <= v < 1, "in [0, 1)"),
+    ("adam_epsilon", lambda v: v > 0, "a positive number"),
+)
+
+
 def validate_flags():
     """Usage errors before any work starts."""
     if not is_embedded_default() and not (FLAGS.do_train or FLAGS.do_eval):
@@ -139,8 +153,10 @@ def validate_flags():
     if FLAGS.num_warmup_steps < 0 or FLAGS.num_warmup_steps > FLAGS.num_train_steps:
         raise app.UsageError(f"--num_warmup_steps must be in [0, --num_train_steps], got "
                              f"{FLAGS.num_warmup_steps}.")
-    if FLAGS.learning_rate <= 0:
-        raise app.UsageError(f"--learning_rate must be positive, got {FLAGS.learning_rate}.")
+    for name, ok, expected in FLOAT_FLAG_RANGES:
+        value = getattr(FLAGS, name)
+        if value is not None and not (math.isfinite(value) and ok(value)):
+            raise app.UsageError(f"--{name} must be {expected}, got {value}.")
     if FLAGS.max_predictions_per_seq > FLAGS.max_seq_length:
         raise app.UsageError("--max_predictions_per_seq cannot exceed --max_seq_length.")
 
@@ -367,6 +383,9 @@ def export(model, vocab_file, export_dir):
 def main(argv):
     """Runs `pretrain()`; known failures end with one clear line instead of a traceback."""
     del argv
+    if is_embedded_default():
+        apply_embedded_defaults()
+    validate_flags()  # Usage errors come before TensorFlow's import (seconds).
     import tensorflow as tf
     from tfcore.config import ConfigError
     from tfcore.training import CheckpointWriteError, NonFiniteLossError
@@ -379,9 +398,7 @@ def main(argv):
 
 
 def pretrain():
-    if is_embedded_default():
-        apply_embedded_defaults()
-    validate_flags()
+    """Trains, evaluates and exports as the (validated) flags say."""
     import tensorflow as tf
     from tfcore import distribute, experiment, reporting, training
     gpt = FLAGS.model == "gpt"

@@ -44,6 +44,7 @@ class BertConfig(JsonConfig):
     layer_norm_eps: float = LAYER_NORM_EPSILON
 
     def __post_init__(self):
+        super().__post_init__()  # types (and finite floats) first
         for key in ("vocab_size", "hidden_size", "num_hidden_layers",
                     "num_attention_heads", "intermediate_size",
                     "max_position_embeddings", "type_vocab_size"):
@@ -59,6 +60,11 @@ class BertConfig(JsonConfig):
         for key in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
             if not 0.0 <= getattr(self, key) < 1.0:
                 raise ConfigError(f"key '{key}' must be in [0, 1), got {getattr(self, key)}.")
+        if self.layer_norm_eps <= 0:
+            raise ConfigError(f"key 'layer_norm_eps' must be positive, got {self.layer_norm_eps}.")
+        if self.initializer_range < 0:
+            raise ConfigError(
+                f"key 'initializer_range' must be >= 0, got {self.initializer_range}.")
 
 
 def as_bert_config(config) -> BertConfig:

@@ -12,7 +12,11 @@ Hugging Face, ours) with its `vocab.txt`. The SavedModel has two signatures:
   The tokenizer runs in the graph; longer texts are truncated to
   `max_seq_length` tokens.
 - `encode(input_ids, segment_ids, input_mask)` (int32 `[batch, seq]`) ->
-  `{"sequence_output", "pooled_output"}`.
+  `{"sequence_output", "pooled_output"}`. Hostile ids are an
+  `InvalidArgumentError` naming the input, on every device (a GPU gather would
+  read zeros for an id out of range): the three must have one shape with at
+  least one position; `input_ids` in `[0, vocab_size)`, `segment_ids` in
+  `[0, type_vocab_size)`, `input_mask` 0 or 1, `seq <= max_position_embeddings`.
 
 It loads with only `tensorflow` and `tensorflow_text` imported:
 
@@ -65,11 +69,35 @@ class EncoderExport(tf.Module):
                                          self.normalize)
         return outputs
 
+    def _checked(self, input_ids, segment_ids, input_mask):
+        """The three inputs, behind assertions that name what is wrong."""
+        config = self.model.config
+        shape = tf.shape(input_ids)
+        in_range = lambda ids, name, key: [
+            tf.debugging.assert_non_negative(ids, message=f"{name}: negative id"),
+            tf.debugging.assert_less(ids, getattr(config, key), message=(
+                f"{name}: id >= {key} {getattr(config, key)}"))]
+        mask_ok = tf.logical_or(tf.equal(input_mask, 0), tf.equal(input_mask, 1))
+        checks = [
+            tf.debugging.assert_equal(tf.shape(segment_ids), shape, message=(
+                "segment_ids must have the shape of input_ids")),
+            tf.debugging.assert_equal(tf.shape(input_mask), shape, message=(
+                "input_mask must have the shape of input_ids")),
+            tf.debugging.assert_positive(shape[1], message=(
+                "input_ids need at least one position (the [CLS] token)")),
+            tf.debugging.assert_equal(tf.reduce_all(mask_ok), True, message=(
+                "input_mask values must be 0 (padding) or 1 (token)")),
+            *in_range(input_ids, "input_ids", "vocab_size"),
+            *in_range(segment_ids, "segment_ids", "type_vocab_size")]
+        with tf.control_dependencies(checks):
+            return {"input_ids": tf.identity(input_ids),
+                    "segment_ids": tf.identity(segment_ids),
+                    "input_mask": tf.identity(input_mask)}
+
     @tf.function(input_signature=[ids_spec("input_ids"), ids_spec("segment_ids"),
                                   ids_spec("input_mask")])
     def encode(self, input_ids, segment_ids, input_mask):
-        return self._encode({"input_ids": input_ids, "segment_ids": segment_ids,
-                             "input_mask": input_mask})
+        return self._encode(self._checked(input_ids, segment_ids, input_mask))
 
     def save(self, export_dir):
         """Writes the SavedModel atomically; returns its path."""

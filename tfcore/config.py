@@ -6,7 +6,10 @@ JSON keys. Reading is strict about what matters and lenient about the rest:
 - an unknown key is logged as a warning and ignored (Google's and Hugging
   Face's files carry extra keys such as `pooler_type` or `architectures`);
 - a missing required key or a value of the wrong type raises `ConfigError`
-  naming the key and the file.
+  naming the key and the file;
+- the same type check runs when a config is built in Python
+  (`TinyConfig(vocab_size="5")` is a `ConfigError`, not a `TypeError`), and a
+  float must be finite (NaN and infinities are refused).
 
 Example:
 
@@ -21,6 +24,8 @@ Example:
 
 import dataclasses
 import json
+import math
+import numbers
 import os
 import tempfile
 import typing
@@ -37,8 +42,12 @@ def _type_name(tp) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _check_value(key: str, value: Any, tp, source: str) -> Any:
-    """Returns `value` converted to field type `tp`, or raises ConfigError."""
+def _check_value(key: str, value: Any, tp, source) -> Any:
+    """Returns `value` converted to field type `tp`, or raises ConfigError.
+
+    NumPy scalars count as Python numbers; bools are not numbers. `source`
+    (a file name, "<dict>") prefixes the message unless None.
+    """
     origin = typing.get_origin(tp)
     if origin is typing.Union:  # Optional[X]
         args = [a for a in typing.get_args(tp) if a is not type(None)]
@@ -49,17 +58,21 @@ def _check_value(key: str, value: Any, tp, source: str) -> Any:
     if tp is bool:
         ok = isinstance(value, bool)
     elif tp is int:
-        ok = isinstance(value, int) and not isinstance(value, bool)
+        ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
+        value = int(value) if ok else value
     elif tp is float:
-        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
         value = float(value) if ok else value
     elif tp is str:
         ok = isinstance(value, str)
+    prefix = f"{source}: " if source is not None else ""
     if not ok:
         raise ConfigError(
-            f"{source}: key '{key}' must be of type {_type_name(tp)}, "
+            f"{prefix}key '{key}' must be of type {_type_name(tp)}, "
             f"got {value!r} ({type(value).__name__})."
         )
+    if tp is float and not math.isfinite(value):
+        raise ConfigError(f"{prefix}key '{key}' must be a finite number, got {value!r}.")
     return value
 
 
@@ -74,6 +87,15 @@ class JsonConfig:
     _ALIASES: ClassVar[Dict[str, str]] = {}
     # Keys other tools write that carry nothing for us: logged at info, not warned.
     _BOOKKEEPING_KEYS: ClassVar[frozenset] = frozenset()
+
+    def __post_init__(self):
+        """Checks every field's type (as `from_dict` does); subclasses call it first."""
+        hints = typing.get_type_hints(type(self))
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            checked = _check_value(field.name, value, hints[field.name], None)
+            if checked is not value:
+                object.__setattr__(self, field.name, checked)
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any], source: str = "<dict>"):

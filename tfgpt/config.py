@@ -79,6 +79,7 @@ class GPTConfig(JsonConfig):
     pad_token_id: Optional[int] = None
 
     def __post_init__(self):
+        super().__post_init__()  # types (and finite floats) first
         resolved = dict(intermediate_size=FFN_MULTIPLIER * self.hidden_size,
                         eos_token_id=self.vocab_size - 1, bos_token_id=self.vocab_size - 1)
         for key, value in resolved.items():
@@ -101,6 +102,11 @@ class GPTConfig(JsonConfig):
                     "embedding_dropout_prob"):
             if not 0.0 <= getattr(self, key) < 1.0:
                 raise ConfigError(f"key {_key(key)} must be in [0, 1), got {getattr(self, key)}.")
+        if self.layer_norm_eps <= 0:
+            raise ConfigError(f"key {_key('layer_norm_eps')} must be positive, "
+                              f"got {self.layer_norm_eps}.")
+        if self.initializer_range < 0:
+            raise ConfigError(f"key 'initializer_range' must be >= 0, got {self.initializer_range}.")
         for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
             if not 0 <= getattr(self, key) < self.vocab_size:
                 raise ConfigError(f"key '{key}' must be in [0, vocab_size={self.vocab_size}), "

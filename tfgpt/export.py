@@ -117,13 +117,21 @@ class GeneratorExport(tf.Module):
 
     @tf.function(input_signature=[ids_spec("token_ids")])
     def logits(self, token_ids):
+        # The length is checked here too: the model's own check does not hold
+        # back the position-table add, which may fail first ("Incompatible shapes").
         checks = [tf.debugging.assert_less(token_ids, self.lm.config.vocab_size,
                                            message="token id >= vocab_size"),
-                  tf.debugging.assert_non_negative(token_ids, message="negative token id")]
+                  tf.debugging.assert_non_negative(token_ids, message="negative token id"),
+                  tf.debugging.assert_less_equal(
+                      tf.shape(token_ids)[1], self.window,
+                      message=f"input length exceeds max_position_embeddings {self.window}")]
         with tf.control_dependencies(checks):
             token_ids = tf.identity(token_ids)
         logits = self.lm({"token_ids": token_ids}, training=False)
-        return {"logits": tf.cast(logits, tf.float32)}
+        # Spelled out: for an empty batch or sequence the model's reshape infers
+        # a wrong vocabulary axis (its -1 has no elements to divide).
+        shape = tf.concat([tf.shape(token_ids), [self.lm.config.vocab_size]], 0)
+        return {"logits": tf.reshape(tf.cast(logits, tf.float32), shape)}
 
     def save(self, export_dir):
         """Writes the SavedModel atomically; returns its path."""

@@ -59,26 +59,27 @@ class GPTEmbedding(keras.layers.Layer):
             name="position_embedding")
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
 
-    def _check_length(self, token_ids):
+    def _checked_length(self, token_ids):
+        """The sequence length; raises (or, in a graph, fails) when above the table size."""
         limit = self.max_position_embeddings
         length = token_ids.shape[1]
         if length is not None:
             if length > limit:
                 raise ValueError(f"input length {length} exceeds max_position_embeddings {limit}.")
-            return
-        tf.debugging.assert_less_equal(
+            return length
+        check = tf.debugging.assert_less_equal(
             tf.shape(token_ids)[1], limit,
             message=f"input length exceeds max_position_embeddings {limit}")
+        with tf.control_dependencies([check]):  # before the table is sliced
+            return tf.identity(tf.shape(token_ids)[1])
 
     def call(self, token_ids, start_index=None, training=None):
         token_ids = tf.cast(token_ids, tf.int32)
-        length = tf.shape(token_ids)[1]
         if start_index is None:
-            self._check_length(token_ids)
-            positions = self.position_embedding[:length]
+            positions = self.position_embedding[:self._checked_length(token_ids)]
         else:  # Decoding: the caller checked the window.
             positions = tf.slice(self.position_embedding, [start_index, 0],
-                                 [length, self.hidden_size])
+                                 [tf.shape(token_ids)[1], self.hidden_size])
         x = tf.gather(self.token_embedding, token_ids) + positions[None]
         return self.dropout(tf.cast(x, self.compute_dtype), training=training)
 
@@ -211,7 +212,7 @@ class GPTLanguageModel(PretrainedMixin, _GPTBase):
         table = tf.cast(self.gpt.embedding.token_embedding, hidden.dtype)
         flat = tf.reshape(hidden, [-1, self.config.hidden_size])
         logits = tf.matmul(flat, table, transpose_b=True)
-        return tf.reshape(logits, tf.concat([tf.shape(hidden)[:-1], [-1]], 0))
+        return tf.reshape(logits, tf.concat([tf.shape(hidden)[:-1], [self.config.vocab_size]], 0))
 
     def next_token_logits(self, hidden):
         """`[batch, hidden] -> [batch, vocab]` for a few rows (decoding).

@@ -49,7 +49,6 @@ import unicodedata
 
 import numpy as np
 import tensorflow as tf
-import tensorflow_text as tf_text
 
 END_OF_TEXT = "<|endoftext|>"
 VOCAB_FILE, MERGES_FILE = "vocab.json", "merges.txt"
@@ -58,7 +57,8 @@ VOCAB_FILE, MERGES_FILE = "vocab.json", "merges.txt"
 WHITE_SPACE = ((0x9, 0xD), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
                (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F),
                (0x3000, 0x3000))
-# Never in valid UTF-8: marks the cuts of the look-ahead emulation.
+# Never in valid UTF-8: marks the cuts of the look-ahead emulation and the
+# ends of pre-tokenizer pieces.
 _CUT = b"\xff"
 
 
@@ -106,6 +106,17 @@ def gpt2_patterns():
     pieces = (f"'s|'t|'re|'ve|'m|'ll|'d| ?[{letter}]+| ?[{number}]+"
               f"| ?[^{space}{letter}{number}]+|[{space}]+")
     return cut, pieces
+
+
+def _split_marked(texts):
+    """Split at `_CUT` marks, empty pieces dropped: `[n]` -> RaggedTensor `[n, (pieces)]`.
+
+    `tf_text.regex_split` would be the direct way, but it stops reading a
+    string at its first NUL byte (tensorflow-text 2.21: "a\\x00b" gives only
+    "a"); `regex_replace` and `split` read the whole string.
+    """
+    pieces = tf.strings.split(texts, sep=_CUT)
+    return tf.ragged.boolean_mask(pieces, tf.strings.length(pieces) > 0)
 
 
 def _valid_utf8(texts):
@@ -191,15 +202,18 @@ class BytePairTokenizer(_Detokenizer):
         if not self.special_tokens:
             return tf.RaggedTensor.from_tensor(texts[:, None])
         pattern = "|".join(re.escape(t) for t in self.special_tokens)
-        return tf_text.regex_split(texts, pattern, keep_delim_regex_pattern=pattern)
+        return _split_marked(tf.strings.regex_replace(texts, f"({pattern})",
+                                                      _CUT + b"\\1" + _CUT))
 
     def _pieces(self, segments):
-        """Ordinary text `[n]` -> pre-tokenized pieces, RaggedTensor tf.string `[n, (pieces)]`."""
+        """Ordinary text `[n]` -> pre-tokenized pieces, RaggedTensor tf.string `[n, (pieces)]`.
+
+        Every character belongs to a match of the piece pattern, so marking the
+        end of each match and splitting there gives the matches.
+        """
         cut = tf.strings.regex_replace(segments, self._cut_pattern, b"\\1" + _CUT + b"\\2")
-        chunks = tf.strings.split(cut, sep=_CUT)
-        pieces = tf_text.regex_split(chunks.flat_values, self._piece_pattern,
-                                     keep_delim_regex_pattern=self._piece_pattern)
-        return chunks.with_flat_values(pieces).merge_dims(1, 2)
+        return _split_marked(tf.strings.regex_replace(cut, self._piece_pattern,
+                                                      b"\\0" + _CUT))
 
     def pieces(self, texts):
         """Text `[batch]` -> GPT-2 pre-tokenizer pieces `[batch, (pieces)]` (special tokens whole)."""
