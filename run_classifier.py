@@ -27,6 +27,7 @@ label name out). Evaluation, prediction and the export use best/ when it
 exists, else the latest checkpoint.
 """
 
+import math
 import os
 import sys
 import time
@@ -128,10 +129,14 @@ def validate_flags():
                  "save_checkpoints_steps", "steps_per_execution", "keep_checkpoint_max"):
         if getattr(FLAGS, name) <= 0:
             raise app.UsageError(f"--{name} must be positive, got {getattr(FLAGS, name)}.")
-    checks = (("learning_rate", FLAGS.learning_rate > 0), ("num_train_epochs",
-              FLAGS.num_train_epochs > 0), ("warmup_proportion", 0 <= FLAGS.warmup_proportion
-              <= 1), ("max_train_rows", FLAGS.max_train_rows >= 0), ("weight_decay",
-              FLAGS.weight_decay >= 0), ("label_separator", FLAGS.label_separator != ""))
+    # math.isfinite: NaN and inf never pass.
+    checks = (("learning_rate", math.isfinite(FLAGS.learning_rate) and FLAGS.learning_rate > 0),
+              ("num_train_epochs", math.isfinite(FLAGS.num_train_epochs) and FLAGS.num_train_epochs > 0),
+              ("warmup_proportion", 0 <= FLAGS.warmup_proportion <= 1),
+              ("max_train_rows", FLAGS.max_train_rows >= 0),
+              ("weight_decay", math.isfinite(FLAGS.weight_decay) and FLAGS.weight_decay >= 0),
+              ("clip_norm", math.isfinite(FLAGS.clip_norm) and FLAGS.clip_norm >= 0),
+              ("label_separator", FLAGS.label_separator != ""))
     for name, ok in checks:
         if not ok:
             raise app.UsageError(f"--{name} is out of range: {getattr(FLAGS, name)!r}.")
@@ -176,13 +181,18 @@ def model_files():
 
 
 def main(argv):
+    """Runs `run()`; known failures end with one clear line instead of a traceback."""
     del argv
+    import tensorflow as tf
     from tfbert.classifier_data import DataError
+    from tfcore.training import CheckpointWriteError, NonFiniteLossError
     try:
         results = run()
-    except DataError as e:
+    except (DataError, CheckpointWriteError, NonFiniteLossError) as e:
         logging.error("%s", e)
         sys.exit(f"run_classifier.py: error: {e}")
+    except tf.errors.OpError as e:  # e.g. a full disk while exporting (tfcore.export)
+        sys.exit(f"run_classifier.py: error: {e.message.strip()}")
     print_summary(results)
 
 

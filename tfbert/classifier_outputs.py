@@ -9,7 +9,8 @@
 - `best/`: the best checkpoint by the evaluation metric, written by
   `save_pretrained` (Google's layout: `bert_config.json`, `bert_model.ckpt.*`,
   `vocab.txt`) plus `labels.json` and `best.json` (step, metric, metrics);
-  replaced atomically when a better evaluation arrives.
+  replaced atomically when a better evaluation arrives (`recover` finishes a
+  replacement that a killed run left halfway).
 
 Example:
 
@@ -18,6 +19,7 @@ Example:
     best.offer(625, {"accuracy": 0.91}, model, vocab_file, label_space)
 """
 
+import glob
 import json
 import os
 import shutil
@@ -27,6 +29,7 @@ from tfbert.classifier_metrics import is_better
 from tfcore.experiment import write_json_atomically
 
 BEST_JSON, LABELS_JSON = "best.json", "labels.json"
+_STAGING_PREFIX = ".tmp-best-"
 
 
 def _write_text_atomically(path, text):
@@ -100,6 +103,27 @@ class BestCheckpoint:
     def exists(self):
         return self.state is not None
 
+    def recover(self):
+        """Cleans up after a run killed inside `offer`; call before training (chief only).
+
+        `offer` stages the new best in `<parent>/.tmp-best-*/best` (complete once
+        its best.json is written), moves the old folder to `.tmp-best-*/old`,
+        then the new one into place. Killed between those two renames, the
+        folder is missing: the staged copy (else the old one) is put back.
+        Staging folders are then deleted.
+        """
+        parent = os.path.dirname(os.path.abspath(self.folder))
+        leftovers = sorted(glob.glob(os.path.join(parent, _STAGING_PREFIX + "*")),
+                           key=os.path.getmtime, reverse=True)
+        candidates = [os.path.join(tmp, name) for tmp in leftovers for name in ("best", "old")]
+        complete = [c for c in candidates if os.path.isfile(os.path.join(c, BEST_JSON))]
+        if not os.path.exists(self.folder) and complete:
+            os.replace(complete[0], self.folder)
+            with open(os.path.join(self.folder, BEST_JSON), encoding="utf-8") as f:
+                self.state = json.load(f)
+        for tmp in leftovers:
+            shutil.rmtree(tmp, ignore_errors=True)
+
     def is_better(self, value):
         if self.state is None or self.state["metric"] != self.metric:
             return True
@@ -113,7 +137,7 @@ class BestCheckpoint:
         state = {"step": int(step), "metric": self.metric, "value": value, "metrics": metrics}
         parent = os.path.dirname(os.path.abspath(self.folder))
         os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=".tmp-best-", dir=parent)
+        tmp = tempfile.mkdtemp(prefix=_STAGING_PREFIX, dir=parent)
         old = None
         try:
             staged = os.path.join(tmp, "best")

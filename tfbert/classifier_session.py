@@ -142,12 +142,17 @@ class ClassifierSession:
         train_fn = lambda context: self._dataset(  # noqa: E731
             "train", context.get_per_replica_batch_size(a.train_batch_size), True, context)
         best = BestCheckpoint(self._path("best"), self.metric)
+        if self.chief:
+            best.recover()  # after a run killed while it replaced best/
         history = self._read_history()
         eval_data = self._dataset("eval", a.eval_batch_size) if a.do_eval else None
 
         def evaluate(step):
             metrics = compute_metrics(self.space.task_type,
                                       predict_logits(self.model, eval_data), self.data.labels["eval"])
+            # A run killed after an evaluation but before its checkpoint evaluated
+            # steps this one replays from the checkpoint: keep one entry per step.
+            history[:] = [h for h in history if h["step"] < step]
             history.append(dict(metrics, step=step))
             improved = self.chief and best.offer(step, metrics, self.model,
                                                  self.files.vocab_file, self.space)

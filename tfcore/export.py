@@ -18,14 +18,18 @@ def save_atomically(module, export_dir, signatures):
 
     A crash or full disk during the save leaves any earlier export at
     `export_dir` untouched; the old export is removed only after the new one
-    is complete.
+    is complete. A failed write raises the error of the same type, its message
+    naming `export_dir` and saying that nothing was written under that name.
     """
     export_dir = os.path.abspath(export_dir)
     parent = os.path.dirname(export_dir)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=parent)
     try:
-        tf.saved_model.save(module, tmp, signatures=signatures)
+        try:
+            tf.saved_model.save(module, tmp, signatures=signatures)
+        except (tf.errors.OpError, OSError) as e:
+            raise _write_error(e, export_dir) from None
         if os.path.exists(export_dir):
             old = tempfile.mkdtemp(prefix=".old-export-", dir=parent)
             os.replace(export_dir, os.path.join(old, "saved_model"))
@@ -36,6 +40,21 @@ def save_atomically(module, export_dir, signatures):
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return export_dir
+
+
+def _write_error(error, export_dir):
+    """`error` (an OpError or OSError) again, its message naming the export."""
+    if isinstance(error, tf.errors.OpError):
+        reason = error.message
+    else:
+        reason = f"{error.strerror or error}" + (f": {error.filename}" if error.filename else "")
+    message = (f"Could not write the SavedModel to {export_dir} ({reason.strip()}). Nothing "
+               f"was written under that name (an earlier export there is unchanged) and the "
+               f"checkpoints are not affected: free space and run the same command again "
+               f"to export.")
+    if isinstance(error, tf.errors.OpError):
+        return type(error)(error.node_def, error.op, message)
+    return type(error)(error.errno, message)
 
 
 def text_spec(name="text"):

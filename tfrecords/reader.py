@@ -12,7 +12,11 @@ are read; a file that ends early fails with an `InvalidArgumentError` naming it
 ("corrupt or truncated TFRecord file <name>: read N of M bytes").
 `skip_corrupt=True` instead keeps the records before the damage, prints a
 warning naming the file with the count of records kept and bytes lost, and
-goes on. Unfinished `.partial` outputs of the writer are never read.
+goes on. A record of another schema (a GPT record among BERT ones, a missing
+feature, another `max_seq_length`) is an `InvalidArgumentError` naming the
+file and the record ("Name: <file>, record <i>, Feature: ..."), with or
+without `skip_corrupt`: it means the wrong files, not a damaged one. Unfinished
+`.partial` outputs of the writer are never read.
 
 Example:
 
@@ -58,11 +62,13 @@ def list_files(file_pattern):
     return files
 
 
-def _checked_records(filename, size, skip_corrupt):
+def _checked_records(filename, size, skip_corrupt, with_names=False):
     """Records of one file; a short read fails (or warns) naming the file.
 
     Bytes are counted per batch of records (per-record bookkeeping would cost
     more than parsing); a sentinel batch after the last one runs the check.
+    `with_names`: elements are `(record, "<file>, record <i>")`, the name
+    parse errors report.
     """
     records = tf.data.TFRecordDataset(filename).ignore_errors().batch(_CHECK_BATCH)
     end = tf.data.Dataset.from_tensors((tf.zeros([0], tf.string), tf.constant(True)))
@@ -78,19 +84,23 @@ def _checked_records(filename, size, skip_corrupt):
                 "- kept", kept, "records, lost", size - total, "of", size, "bytes",
                 output_stream=sys.stderr)
         else:
-            report = lambda: tf.debugging.Assert(False, [  # noqa: E731
-                "corrupt or truncated TFRecord file", filename, "read", total, "of", size,
-                "bytes (pass skip_corrupt=True to skip the rest of a damaged file)"])
+            report = lambda: tf.debugging.Assert(False, [tf.strings.join([  # noqa: E731
+                "corrupt or truncated TFRecord file ", filename, ": read ",
+                tf.strings.as_string(total), " of ", tf.strings.as_string(size),
+                " bytes (pass skip_corrupt=True to skip the rest of a damaged file)"])])
         check = tf.cond(short, lambda: _as_op(report()), tf.no_op)
         with tf.control_dependencies([check]):
             lengths = tf.cast(tf.strings.length(batch), tf.int64) + TFRECORD_FRAMING_BYTES
             new_state = (total + tf.reduce_sum(lengths), kept + tf.size(batch, tf.int64))
-        return new_state, (batch, is_end)
+        if not with_names:
+            return new_state, (batch, is_end)
+        names = tf.strings.join([filename, ", record ", tf.strings.as_string(
+            kept + tf.range(tf.size(batch, tf.int64)))])
+        return new_state, (batch, names, is_end)
 
     zero = tf.constant(0, tf.int64)
-    scanned = marked.scan((zero, zero), count)
-    return scanned.filter(lambda batch, is_end: ~is_end).map(
-        lambda batch, is_end: batch).unbatch()
+    scanned = marked.scan((zero, zero), count).filter(lambda *element: ~element[-1])
+    return scanned.map(lambda *element: element[:-1] if with_names else element[0]).unbatch()
 
 
 def _as_op(value):
@@ -98,10 +108,13 @@ def _as_op(value):
 
 
 def record_dataset(file_pattern, is_training=True, input_context=None, deterministic=False,
-                   seed=None, skip_corrupt=False, cycle_length=DEFAULT_CYCLE_LENGTH):
+                   seed=None, skip_corrupt=False, cycle_length=DEFAULT_CYCLE_LENGTH,
+                   with_names=False):
     """Serialized records of the files for this input pipeline (not shuffled, not batched).
 
-    Training shuffles the files and repeats forever; evaluation reads each file once.
+    Training shuffles the files and repeats forever; evaluation reads each file
+    once. `with_names`: elements are `(record, name)`, name = "<file>, record
+    <i>" (for `tf.io.parse_example(..., example_names=...)`).
     """
     files = list_files(file_pattern)
     if input_context is not None and input_context.num_input_pipelines > 1:
@@ -115,7 +128,7 @@ def record_dataset(file_pattern, is_training=True, input_context=None, determini
     if is_training:
         ds = ds.shuffle(len(files), seed=seed, reshuffle_each_iteration=True).repeat()
     return ds.interleave(
-        lambda f, size: _checked_records(f, size, skip_corrupt),
+        lambda f, size: _checked_records(f, size, skip_corrupt, with_names),
         cycle_length=min(cycle_length, len(files)), block_length=1,
         num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
 
@@ -165,11 +178,11 @@ def bert_pretraining_dataset(file_pattern, batch_size, max_seq_length=128,
                                       masked_lm_prob, max_predictions_per_seq)
     spec = features.feature_spec(features.bert_schema(max_seq_length, max_predictions_per_seq))
     ds = record_dataset(file_pattern, is_training, input_context, deterministic, seed,
-                        skip_corrupt)
+                        skip_corrupt, with_names=True)
     ds = _finish(ds, batch_size, is_training, input_context, deterministic, seed,
                  shuffle_buffer)
-    ds = ds.map(lambda records: _parse(records, spec), num_parallel_calls=tf.data.AUTOTUNE,
-                deterministic=deterministic)
+    ds = ds.map(lambda records, names: _parse(records, names, spec),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
     if dynamic_masking:
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
         ds = tf.data.Dataset.zip((ds, seeds)).map(
@@ -177,8 +190,9 @@ def bert_pretraining_dataset(file_pattern, batch_size, max_seq_length=128,
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _parse(records, spec):
-    parsed = tf.io.parse_example(records, spec)
+def _parse(records, names, spec):
+    """A batch of records -> features; errors name the file and record (`names`)."""
+    parsed = tf.io.parse_example(records, spec, example_names=names)
     return {name: tf.cast(value, tf.int32) if value.dtype == tf.int64 else value
             for name, value in parsed.items()}
 
@@ -196,12 +210,12 @@ def gpt_dataset(file_pattern, batch_size, seq_length, is_training=True, input_co
     """
     spec = features.feature_spec(features.gpt_schema(seq_length))
     ds = record_dataset(file_pattern, is_training, input_context, deterministic, seed,
-                        skip_corrupt)
+                        skip_corrupt, with_names=True)
     ds = _finish(ds, batch_size, is_training, input_context, deterministic, seed,
                  shuffle_buffer)
 
-    def parse(records):
-        tokens = _parse(records, spec)[features.GPT_TOKEN_IDS]
+    def parse(records, names):
+        tokens = _parse(records, names, spec)[features.GPT_TOKEN_IDS]
         if not split_targets:
             return {features.GPT_TOKEN_IDS: tokens}
         return tokens[:, :-1], tokens[:, 1:]
