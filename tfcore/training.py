@@ -137,6 +137,8 @@ class Trainer:
                 metrics = one_step(iterator)
             return metrics
 
+        if self.steps_per_execution == 1:  # one step per call: trace the step once, not twice
+            return tf.function(lambda iterator, steps: one_step(iterator))
         return train_function
 
     # ------------------------------------------------------------ checkpoints
