@@ -12,6 +12,7 @@ and point the benchmarks at it with `--google_dir=/tmp/google_bert` or the
 environment variable GOOGLE_BERT_DIR.
 """
 
+import dataclasses
 import os
 import random
 import re
@@ -67,10 +68,23 @@ def _env():
     return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=REPO_ROOT)
 
 
-def run_timed(args, cwd=None):
-    """Runs a command; returns (wall seconds, peak RSS of the process in MB, stdout, stderr).
+@dataclasses.dataclass
+class Run:
+    """One finished subprocess: wall and CPU seconds (user + system, its reaped
+    children's included), peak RSS in MB, and its output."""
+    seconds: float
+    cpu_seconds: float
+    rss_mb: float
+    stdout: str
+    stderr: str
 
-    The peak RSS is the process's own (`wait4`), with its reaped children's.
+
+def run_measured(args, cwd=None):
+    """Runs a command to completion -> `Run`; RuntimeError if it fails.
+
+    Peak RSS and CPU time come from `wait4` (the process's own, with its reaped
+    children's). On a shared machine CPU time is the steadier figure: wall time
+    also counts the time spent waiting for a core.
     """
     start = time.monotonic()
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
@@ -83,4 +97,11 @@ def run_timed(args, cwd=None):
         stdout, stderr = out.read(), err.read()
     if status:
         raise RuntimeError(f"{' '.join(args[:4])} failed ({status}): {stderr[-3000:]}")
-    return seconds, usage.ru_maxrss / 1024, stdout, stderr
+    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, stdout,
+               stderr)
+
+
+def run_timed(args, cwd=None):
+    """Runs a command; returns (wall seconds, peak RSS of the process in MB, stdout, stderr)."""
+    run = run_measured(args, cwd)
+    return run.seconds, run.rss_mb, run.stdout, run.stderr

@@ -1,12 +1,13 @@
 """One block of documents -> serialized BERT pretraining records (MLM + NSP).
 
 `BertRecordMaker` runs in the writer's worker processes: tokenize every
-sentence of the block in one in-graph batch, pack sentence pairs
-(`tfrecords.packing`, all `dupe_factor` passes), mask (`tfrecords.masking`),
-shuffle the block's instances, and encode them as `tf.train.Example` bytes
-(`tfrecords.wire`). Everything random comes from generators seeded by
-`(random_seed, block index)`, so the output does not depend on which process
-made a block, nor on how many there are.
+sentence of the block (`encoders.WordPieceEncoder`: the in-graph tokenizer's
+ids without TensorFlow, which the BERT writer does not import for local
+files), pack sentence pairs (`tfrecords.packing`, all `dupe_factor` passes),
+mask (`tfrecords.masking`), shuffle the block's instances, and encode them as
+`tf.train.Example` bytes (`tfrecords.wire`). Everything random comes from
+generators seeded by `(random_seed, block index)`, so the output does not
+depend on which process made a block, nor on how many there are.
 
 Example:
 

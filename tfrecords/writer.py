@@ -15,7 +15,7 @@ import dataclasses
 import os
 import time
 
-from tfrecords import corpus, pipeline, report
+from tfrecords import corpus, pipeline, report, shards
 from tfrecords.bert_records import BertOptions, BertRecordMaker
 
 MIN_BERT_SEQ_LENGTH = 5  # [CLS] a [SEP] b [SEP]
@@ -92,7 +92,6 @@ class WriterConfig:
     def output_paths(self):
         if self.output_file:
             return [p.strip() for p in self.output_file.split(",") if p.strip()]
-        from tfrecords import shards  # Deferred: validation should not wait for TensorFlow.
         return shards.shard_paths(self.output_dir, self.model, self.num_shards or 1)
 
     def bert_options(self):
@@ -160,11 +159,9 @@ def write_pretraining_data(config, progress=None):
         maker = _gpt_maker(config, files, paths)
     totals = {}
     with pipeline.BlockMapper(maker, config.num_workers) as mapper:
-        from tfrecords import shards  # After the workers started: imports overlap.
         with shards.ShardWriter(paths) as writer:
             blocks = corpus.iter_blocks(files, config.block_bytes, config.input_format)
-            _write(config, mapper, blocks, writer,
-                   progress, totals)
+            _write(config, mapper, blocks, writer, progress, totals)
     if config.model == "gpt" and config.tokenizer == "char":
         totals["vocab_file"] = maker.factory.vocab_file
     progress.finish(totals)
