@@ -55,7 +55,7 @@ def run(cmd, **kwargs):
     return done
 
 
-def run_ours(texts, folder, seed, dupe_factor):
+def run_ours(texts, folder, seed, dupe_factor, extra_flags=()):
     r = RECIPE
     records = {}
     for name in ("train", "val"):
@@ -91,7 +91,7 @@ def run_ours(texts, folder, seed, dupe_factor):
            f"--weight_decay={r['weight_decay']}", f"--clip_norm={r['grad_clip']}",
            "--eval_batch_size=64", f"--max_eval_steps={val_windows // 64 + 1}",
            f"--save_checkpoints_steps={r['max_iters']}", "--steps_per_execution=50",
-           "--do_export=false", f"--seed={seed}"]
+           "--do_export=false", f"--seed={seed}", *extra_flags]
     run(cmd, cwd=REPO)
     metrics = json.load(open(os.path.join(out, "metrics.json")))
     return {"val_loss_full": metrics["eval"]["loss"],
@@ -116,7 +116,7 @@ NANOGPT_EVAL = textwrap.dedent("""
         for i in range(0, count, 64):
             rows = starts[i:i + 64, None] + np.arange(block + 1)[None, :]
             batch = torch.from_numpy(val[rows])
-            _, loss = model(batch[:, :-1], batch[:, 1:])
+            _, loss = model(batch[:, :-1].contiguous(), batch[:, 1:].contiguous())
             total += float(loss) * len(rows)
             n += len(rows)
     print(json.dumps({"val_loss_full": total / n, "iter": ckpt["iter_num"]}))
@@ -168,6 +168,7 @@ def main():
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--dupe_factor", type=int, default=8)
     parser.add_argument("--only", choices=["ours", "nanogpt"], help="run one side")
+    parser.add_argument("--ours_flags", default="", help="more run_pretraining.py flags")
     args = parser.parse_args()
     text = open(args.data, encoding="utf-8").read()
     with open("/proc/pressure/cpu") as f:
@@ -178,7 +179,7 @@ def main():
             results["nanoGPT"] = run_nanogpt(text, args.nanogpt, args.torch_python, folder)
         if args.only != "nanogpt":
             results["ours"] = run_ours(split(text, folder), folder, args.seed,
-                                   args.dupe_factor)
+                                       args.dupe_factor, args.ours_flags.split())
     for name, r in results.items():
         print(f"{name:8s} val loss (whole val split) {r['val_loss_full']:.4f}  "
               f"ms/iter {r['ms_per_iter']:.1f}" +
