@@ -123,14 +123,14 @@ def apply_embedded_defaults():
 
 # Float flags: (name, test of a finite value, what is expected). NaN and inf never pass.
 FLOAT_FLAG_RANGES = (
-    ("learning_rate", lambda v: v > 0, "a positive number"),
-    ("end_learning_rate", lambda v: v >= 0, "a number >= 0"),
-    ("decay_power", lambda v: v > 0, "a positive number"),
-    ("weight_decay", lambda v: v >= 0, "a number >= 0"),
-    ("clip_norm", lambda v: v >= 0, "a number >= 0 (0: no clipping)"),
+    ("learning_rate", lambda v: v > 0, "positive"),
+    ("end_learning_rate", lambda v: v >= 0, ">= 0"),
+    ("decay_power", lambda v: v > 0, "positive"),
+    ("weight_decay", lambda v: v >= 0, ">= 0"),
+    ("clip_norm", lambda v: v >= 0, ">= 0 (0: no clipping)"),
     ("adam_beta1", lambda v: 0 <= v < 1, "in [0, 1)"),
     ("adam_beta2", lambda v: 0 <= v < 1, "in [0, 1)"),
-    ("adam_epsilon", lambda v: v > 0, "a positive number"),
+    ("adam_epsilon", lambda v: v > 0, "positive"),
 )
 
 
