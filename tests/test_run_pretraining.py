@@ -237,3 +237,12 @@ def test_gpt_embedded_default_trains_and_exports_a_generator(tmp_path):
     assert served.returncode == 0, served.stderr[-3000:]
     texts = ast.literal_eval(served.stdout.strip().splitlines()[-1])
     assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
+
+
+def test_quick_start_default_learns_beyond_the_most_frequent_token(tmp_path):
+    # The README's first command, as is: corpus -> vocab -> shards -> 600 steps -> eval.
+    output_dir = str(tmp_path / "default")
+    run([sys.executable, os.path.join(REPO_ROOT, "run_pretraining.py"),
+         f"--output_dir={output_dir}"], timeout=600)
+    metrics = json.load(open(os.path.join(output_dir, "metrics.json")))["eval"]
+    assert metrics["masked_lm_accuracy"] > 1.5 * metrics["masked_lm_accuracy_baseline"], metrics
