@@ -33,16 +33,17 @@ class Report:
 
     def block(self, key, title, lines):
         key = f"{key}:t{common.threads()}"
-        self.blocks[key] = (title, list(lines))
+        self.blocks[key] = (title, list(lines), common.today(), common.pressure())
         print("\n" + "\n".join([f"### {title}", ""] + list(lines)) + "\n", flush=True)
 
     def render(self, key, machine):
-        title, lines = self.blocks[key]
+        title, lines, date, pressure_after = self.blocks[key]
         head = [f"### {title} ({common.threads()} thread(s))", "",
                 f"Machine: {machine}.  ",
                 f"Command: `{self.command}`  ",
-                f"Date: {common.today()}; CPU pressure before the run: "
-                f"`{self.pressure_before}`, at the end: `{common.pressure()}`.", ""]
+                f"Date: {date}; CPU pressure at the start of the run: "
+                f"`{self.pressure_before}`, when this comparison ended: `{pressure_after}` "
+                f"(each group's own readings are in the run's log).", ""]
         return "\n".join(head + lines).rstrip() + "\n"
 
     def write(self, machine, path=RESULTS):
