@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from tfcore.layers.activations import get_activation
+from tfcore.layers.flat import apply_flat
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
@@ -51,7 +52,12 @@ class MaskedLanguageModel(keras.layers.Layer):
     def call(self, sequence_output, masked_positions, embedding_table):
         gathered = tf.gather(sequence_output, tf.cast(masked_positions, tf.int32),
                              batch_dims=1)
-        x = self.layer_norm(self._activation_fn(self.transform(gathered)))
+        # On [batch * predictions, hidden] rows: plain 2-D products (see tfcore.layers.flat).
+        return apply_flat(lambda rows: self._logits(rows, embedding_table), gathered)
+
+    def _logits(self, rows, embedding_table):
+        """`[n, hidden] -> [n, vocab]`."""
+        x = self.layer_norm(self._activation_fn(self.transform(rows)))
         table = tf.cast(embedding_table, x.dtype)
         logits = tf.matmul(x, table, transpose_b=True)
         return logits + tf.cast(self.output_bias, logits.dtype)

@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from tfcore.layers import TransformerBlock
+from tfcore.layers.flat import apply_flat
 from tfcore.modeling import ConfigModel
 from tfgpt.checkpoints import PretrainedMixin
 from tfgpt.config import GPTConfig, as_gpt_config
@@ -210,9 +211,7 @@ class GPTLanguageModel(PretrainedMixin, _GPTBase):
     def lm_logits(self, hidden):
         """`[..., hidden] -> [..., vocab]` with the token embedding as output kernel."""
         table = tf.cast(self.gpt.embedding.token_embedding, hidden.dtype)
-        flat = tf.reshape(hidden, [-1, self.config.hidden_size])
-        logits = tf.matmul(flat, table, transpose_b=True)
-        return tf.reshape(logits, tf.concat([tf.shape(hidden)[:-1], [self.config.vocab_size]], 0))
+        return apply_flat(lambda rows: tf.matmul(rows, table, transpose_b=True), hidden)
 
     def next_token_logits(self, hidden):
         """`[batch, hidden] -> [batch, vocab]` for a few rows (decoding).

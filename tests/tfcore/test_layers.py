@@ -91,6 +91,17 @@ def test_feed_forward_contract():
                    expected_shape=(2, 3, 8))
 
 
+@pytest.mark.parametrize("shape", [(5, 8), (2, 3, 8), (2, 3, 4, 8)])
+def test_feed_forward_matches_numpy_at_any_rank(shape):
+    # The dense products run on 2-D rows whatever the input's rank (tfcore.layers.flat).
+    ffn = FeedForward(16, activation="gelu")
+    x = RNG.normal(size=shape).astype(np.float32)
+    out = ffn(x)
+    ik, ib, ok, ob = (w.numpy() for w in ffn.weights)
+    assert out.shape == shape
+    assert_close(out, np_gelu(x @ ik + ib) @ ok + ob, 1e-5)
+
+
 @pytest.mark.parametrize("norm_first, causal", [(False, False), (True, True)])
 def test_transformer_block_matches_numpy(norm_first, causal):
     x = RNG.normal(size=(2, 7, 16)).astype(np.float32)

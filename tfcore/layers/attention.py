@@ -73,8 +73,7 @@ class MultiHeadAttention(keras.layers.Layer):
             setattr(self, name, dense)
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
 
-    def _split_heads(self, x):
-        batch, seq = tf.shape(x)[0], tf.shape(x)[1]
+    def _split_heads(self, x, batch, seq):
         return tf.reshape(x, [batch, seq, self.num_heads, self.head_size])
 
     def _full_mask(self, attention_mask, query_len, key_len, offset):
@@ -90,9 +89,11 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def call(self, x, attention_mask=None, cache=None, cache_index=None,
              training=None):
-        query = self._split_heads(self.query(x))
-        key = self._split_heads(self.key(x))
-        value = self._split_heads(self.value(x))
+        batch, seq = tf.shape(x)[0], tf.shape(x)[1]
+        rows = tf.reshape(x, [-1, x.shape[-1]])   # 2-D: see tfcore.layers.flat
+        query = self._split_heads(self.query(rows), batch, seq)
+        key = self._split_heads(self.key(rows), batch, seq)
+        value = self._split_heads(self.value(rows), batch, seq)
         offset = 0
         if cache is not None:
             offset = 0 if cache_index is None else cache_index
@@ -113,9 +114,8 @@ class MultiHeadAttention(keras.layers.Layer):
         probs = tf.cast(tf.nn.softmax(scores, axis=-1), value.dtype)
         probs = self.dropout(probs, training=training)
         context = tf.einsum("bhqk,bkhd->bqhd", probs, value)
-        batch, seq = tf.shape(context)[0], tf.shape(context)[1]
-        context = tf.reshape(context, [batch, seq, self.num_heads * self.head_size])
-        output = self.output_dense(context)
+        context = tf.reshape(context, [-1, self.num_heads * self.head_size])
+        output = tf.reshape(self.output_dense(context), [batch, seq, x.shape[-1]])
         return output if cache is None else (output, cache)
 
     def get_config(self):

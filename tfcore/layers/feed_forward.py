@@ -3,6 +3,7 @@
 import keras
 
 from tfcore.layers.activations import get_activation
+from tfcore.layers.flat import apply_flat
 
 
 @keras.saving.register_keras_serializable(package="tfcore")
@@ -38,7 +39,11 @@ class FeedForward(keras.layers.Layer):
         self.output_dense.build(tuple(x_shape[:-1]) + (self.intermediate_size,))
 
     def call(self, x):
-        return self.output_dense(self._activation_fn(self.intermediate(x)))
+        return apply_flat(self._on_rows, x)
+
+    def _on_rows(self, rows):
+        """`[n, hidden] -> [n, hidden]`."""
+        return self.output_dense(self._activation_fn(self.intermediate(rows)))
 
     def get_config(self):
         config = super().get_config()
