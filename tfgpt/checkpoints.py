@@ -44,8 +44,11 @@ def _pair(ours, hf, kind):
     return [(f"{ours}/{names[0]}", f"{hf}.weight", None), (f"{ours}/{names[1]}", f"{hf}.bias", None)]
 
 
-def name_table(num_layers):
-    """Rows `(our name, Hugging Face key without prefix, qkv part index or None)`."""
+def name_table(num_layers, use_bias=True):
+    """Rows `(our name, Hugging Face key without prefix, qkv part index or None)`.
+
+    Without biases (`use_bias=False`) the bias and LayerNorm-offset rows are left out.
+    """
     rows = [("gpt/embedding/token_embedding", "wte.weight", None),
             ("gpt/embedding/position_embedding", "wpe.weight", None)]
     for i in range(num_layers):
@@ -58,7 +61,8 @@ def name_table(num_layers):
         rows += _pair(f"{ours}/output_layer_norm", f"{hf}.ln_2", "norm")
         rows += _pair(f"{ours}/feed_forward/intermediate", f"{hf}.mlp.c_fc", "dense")
         rows += _pair(f"{ours}/feed_forward/output_dense", f"{hf}.mlp.c_proj", "dense")
-    return rows + _pair("gpt/final_layer_norm", "ln_f", "norm")
+    rows += _pair("gpt/final_layer_norm", "ln_f", "norm")
+    return [row for row in rows if use_bias or not row[0].endswith(("/bias", "/beta"))]
 
 
 # ---------------------------------------------------------------- reading
@@ -96,11 +100,11 @@ def read_hf_weights(folder):
     return {k: v.float().numpy() if v.is_floating_point() else v.numpy() for k, v in state.items()}
 
 
-def to_canonical(arrays, num_layers):
+def to_canonical(arrays, num_layers, use_bias=True):
     """Stored arrays -> `({our name: array}, unexpected, mismatched)`; see module doc."""
     stored = {(k[len(HF_PREFIX):] if k.startswith(HF_PREFIX) else k): np.asarray(v)
               for k, v in arrays.items()}
-    table = name_table(num_layers)
+    table = name_table(num_layers, use_bias)
     used = {hf for _, hf, _ in table}
     canonical, mismatched = {}, []
     for ours, hf, part in table:
@@ -145,10 +149,10 @@ def assign_strictly(model_weights, canonical, unexpected, mismatched, source):
 # ---------------------------------------------------------------- saving
 
 
-def to_hf_arrays(model_weights, num_layers):
+def to_hf_arrays(model_weights, num_layers, use_bias=True):
     """`{our name: variable}` -> `{"transformer.<key>": float32 array}` (qkv packed)."""
     packed = {}
-    for ours, hf, part in name_table(num_layers):
+    for ours, hf, part in name_table(num_layers, use_bias):
         value = np.asarray(model_weights[ours].numpy(), np.float32)
         packed.setdefault(hf, [None] * len(QKV) if part is not None else None)
         if part is None:
@@ -166,7 +170,7 @@ def save_hf_folder(model_weights, config, folder, tokenizer_files=()):
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=".tmp-save-", dir=parent)
     try:
-        save_file(to_hf_arrays(model_weights, config.num_hidden_layers),
+        save_file(to_hf_arrays(model_weights, config.num_hidden_layers, config.use_bias),
                   os.path.join(tmp, SAFETENSORS), metadata={"format": "pt"})
         with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
             json.dump(config.to_hf_dict(), f, indent=2, sort_keys=True)
@@ -202,7 +206,7 @@ class PretrainedMixin:
     def load_pretrained_weights(self, path):
         """Fills this model's weights from a folder, strictly (see module doc)."""
         canonical, unexpected, mismatched = to_canonical(
-            read_hf_weights(path), self.config.num_hidden_layers)
+            read_hf_weights(path), self.config.num_hidden_layers, self.config.use_bias)
         assign_strictly(named_weights(self.checkpoint_parts()), canonical, unexpected,
                         mismatched, source=path)
         self.tokenizer_files = tuple(os.path.join(path, f) for f in TOKENIZER_FILES

@@ -72,6 +72,8 @@ class GPTConfig(JsonConfig):
     max_position_embeddings: int = 1024
     initializer_range: float = 0.02
     layer_norm_eps: float = LAYER_NORM_EPSILON
+    # False: no biases in the dense layers, no LayerNorm offsets (nanoGPT's bias=False).
+    use_bias: bool = True
     # None: the last id, GPT-2's <|endoftext|> (a character vocab.json has it at 0).
     bos_token_id: Optional[int] = None
     eos_token_id: Optional[int] = None

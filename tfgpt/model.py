@@ -132,9 +132,11 @@ class GPTModel(PretrainedMixin, _GPTBase):
                 dropout_rate=c.hidden_dropout_prob,
                 attention_dropout_rate=c.attention_probs_dropout_prob,
                 layer_norm_epsilon=c.layer_norm_eps, norm_first=True, causal=True,
-                initializer_range=c.initializer_range, name=f"layer_{i}", dtype=policy))
+                initializer_range=c.initializer_range, use_bias=c.use_bias,
+                name=f"layer_{i}", dtype=policy))
         self.final_layer_norm = keras.layers.LayerNormalization(
-            epsilon=c.layer_norm_eps, name="final_layer_norm", dtype=policy)
+            epsilon=c.layer_norm_eps, center=c.use_bias, name="final_layer_norm",
+            dtype=policy)
         self.build(None)
 
     @property

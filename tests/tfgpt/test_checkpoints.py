@@ -95,3 +95,24 @@ def test_save_pretrained_writes_hugging_face_layout(tmp_path, hf_arrays):
     assert (config["n_layer"], config["n_embd"], config["model_type"]) == (LAYERS, HIDDEN, "gpt2")
     again = GPTLanguageModel.from_pretrained(out)
     assert_close(again({"token_ids": IDS}), lm({"token_ids": IDS}), 0.0)
+
+
+def test_bias_free_model_matches_numpy_with_zero_offsets_and_round_trips(tmp_path, hf_arrays):
+    # use_bias=False (nanoGPT's bias=False): no dense biases, no LayerNorm offsets.
+    weights = {k: v for k, v in hf_arrays.items() if not k.endswith(".bias")}
+    config = dict(hf_config_dict(VOCAB, HIDDEN, LAYERS, HEADS, POSITIONS), use_bias=False)
+    lm = GPTLanguageModel.from_pretrained(write_hf_folder(tmp_path / "nobias", weights, config))
+    assert not [w.path for w in lm.weights if w.path.endswith(("/bias", "/beta"))]
+    zeroed = {k: (np.zeros_like(v) if k.endswith(".bias") else v) for k, v in hf_arrays.items()}
+    assert_close(lm({"token_ids": IDS}), np_gpt2_logits(zeroed, IDS, HEADS), 1e-4,
+                 "bias-free logits vs NumPy GPT-2 with zero biases")
+    out = str(tmp_path / "saved")
+    lm.save_pretrained(out)
+    from safetensors.numpy import load_file
+    assert sorted(load_file(os.path.join(out, "model.safetensors"))) == sorted(weights)
+    assert_close(GPTLanguageModel.from_pretrained(out)({"token_ids": IDS}),
+                 lm({"token_ids": IDS}), 0.0)
+    with pytest.raises(ValueError, match=r"missing in checkpoint \(\d+\): \['gpt/final_layer"):
+        GPTLanguageModel.from_pretrained(write_hf_folder(
+            tmp_path / "nobias_as_gpt2", weights, hf_config_dict(VOCAB, HIDDEN, LAYERS, HEADS,
+                                                                 POSITIONS)))

@@ -34,6 +34,7 @@ class MultiHeadAttention(keras.layers.Layer):
       dropout_rate: dropout on the attention probabilities.
       causal: if True, position i attends only to positions <= i.
       initializer_range: stddev of the truncated-normal kernel initializer.
+      use_bias: whether the four projections add a bias.
 
     Call args:
       x: `[batch, seq, hidden]`.
@@ -51,12 +52,13 @@ class MultiHeadAttention(keras.layers.Layer):
     """
 
     def __init__(self, num_heads, dropout_rate=0.0, causal=False,
-                 initializer_range=0.02, **kwargs):
+                 initializer_range=0.02, use_bias=True, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = num_heads
         self.dropout_rate = dropout_rate
         self.causal = causal
         self.initializer_range = initializer_range
+        self.use_bias = use_bias
 
     def build(self, x_shape, *args, **kwargs):
         hidden = x_shape[-1]
@@ -68,7 +70,7 @@ class MultiHeadAttention(keras.layers.Layer):
         init = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
         for name in ("query", "key", "value", "output_dense"):
             dense = keras.layers.Dense(hidden, kernel_initializer=init, name=name,
-                                       dtype=self.dtype_policy)
+                                       use_bias=self.use_bias, dtype=self.dtype_policy)
             dense.build(x_shape)
             setattr(self, name, dense)
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
@@ -125,6 +127,7 @@ class MultiHeadAttention(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(num_heads=self.num_heads, dropout_rate=self.dropout_rate,
-                      causal=self.causal, initializer_range=self.initializer_range)
+                      causal=self.causal, initializer_range=self.initializer_range,
+                      use_bias=self.use_bias)
         return config
 

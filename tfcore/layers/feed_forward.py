@@ -20,22 +20,23 @@ class FeedForward(keras.layers.Layer):
     """
 
     def __init__(self, intermediate_size, activation="gelu", initializer_range=0.02,
-                 **kwargs):
+                 use_bias=True, **kwargs):
         super().__init__(**kwargs)
         self.intermediate_size = intermediate_size
         self.activation = activation
         self.initializer_range = initializer_range
+        self.use_bias = use_bias
         self._activation_fn = get_activation(activation)
 
     def build(self, x_shape):
         init = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
         self.intermediate = keras.layers.Dense(
             self.intermediate_size, kernel_initializer=init, name="intermediate",
-            dtype=self.dtype_policy)
+            use_bias=self.use_bias, dtype=self.dtype_policy)
         self.intermediate.build(x_shape)
         self.output_dense = keras.layers.Dense(
             x_shape[-1], kernel_initializer=init, name="output_dense",
-            dtype=self.dtype_policy)
+            use_bias=self.use_bias, dtype=self.dtype_policy)
         self.output_dense.build(tuple(x_shape[:-1]) + (self.intermediate_size,))
 
     def call(self, x):
@@ -49,5 +50,5 @@ class FeedForward(keras.layers.Layer):
         config = super().get_config()
         config.update(intermediate_size=self.intermediate_size,
                       activation=self.activation,
-                      initializer_range=self.initializer_range)
+                      initializer_range=self.initializer_range, use_bias=self.use_bias)
         return config

@@ -23,6 +23,8 @@ class TransformerBlock(keras.layers.Layer):
       layer_norm_epsilon: 1e-12 for BERT, 1e-5 for GPT-2.
       norm_first: pre-LN (True) or post-LN (False).
       causal: mask future positions.
+      use_bias: biases in the dense layers and offsets (beta) in the LayerNorms;
+        False is nanoGPT's `bias=False`.
 
     Call args: `x [b, s, h]`, `attention_mask` (`[b, k]` or `[b, s, k]`, 1 =
     attend), and `cache`/`cache_index` as in `MultiHeadAttention` (then
@@ -37,7 +39,7 @@ class TransformerBlock(keras.layers.Layer):
     def __init__(self, num_heads, intermediate_size, activation="gelu",
                  dropout_rate=0.1, attention_dropout_rate=0.1,
                  layer_norm_epsilon=1e-12, norm_first=False, causal=False,
-                 initializer_range=0.02, **kwargs):
+                 initializer_range=0.02, use_bias=True, **kwargs):
         super().__init__(**kwargs)
         self.num_heads = num_heads
         self.intermediate_size = intermediate_size
@@ -48,24 +50,27 @@ class TransformerBlock(keras.layers.Layer):
         self.norm_first = norm_first
         self.causal = causal
         self.initializer_range = initializer_range
+        self.use_bias = use_bias
 
     def build(self, x_shape, *args, **kwargs):
         policy = self.dtype_policy
         self.attention = MultiHeadAttention(
             self.num_heads, dropout_rate=self.attention_dropout_rate,
             causal=self.causal, initializer_range=self.initializer_range,
-            name="attention", dtype=policy)
+            use_bias=self.use_bias, name="attention", dtype=policy)
         self.attention.build(x_shape)
         self.feed_forward = FeedForward(
             self.intermediate_size, activation=self.activation,
-            initializer_range=self.initializer_range, name="feed_forward",
-            dtype=policy)
+            initializer_range=self.initializer_range, use_bias=self.use_bias,
+            name="feed_forward", dtype=policy)
         self.feed_forward.build(x_shape)
         self.attention_layer_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, name="attention_layer_norm", dtype=policy)
+            epsilon=self.layer_norm_epsilon, center=self.use_bias,
+            name="attention_layer_norm", dtype=policy)
         self.attention_layer_norm.build(x_shape)
         self.output_layer_norm = keras.layers.LayerNormalization(
-            epsilon=self.layer_norm_epsilon, name="output_layer_norm", dtype=policy)
+            epsilon=self.layer_norm_epsilon, center=self.use_bias,
+            name="output_layer_norm", dtype=policy)
         self.output_layer_norm.build(x_shape)
         self.attention_dropout = keras.layers.Dropout(self.dropout_rate, dtype=policy)
         self.output_dropout = keras.layers.Dropout(self.dropout_rate, dtype=policy)
@@ -98,5 +103,6 @@ class TransformerBlock(keras.layers.Layer):
             activation=self.activation, dropout_rate=self.dropout_rate,
             attention_dropout_rate=self.attention_dropout_rate,
             layer_norm_epsilon=self.layer_norm_epsilon, norm_first=self.norm_first,
-            causal=self.causal, initializer_range=self.initializer_range)
+            causal=self.causal, initializer_range=self.initializer_range,
+            use_bias=self.use_bias)
         return config
