@@ -62,17 +62,24 @@ def test_hostile_text_is_answered(exported):
     assert embedding.shape == (3, 16) and np.all(np.isfinite(embedding))
 
 
-def test_cli_from_a_saved_folder(exported, tmp_path):
-    model, _, _, folder = exported
+@pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-5), ("bfloat16", 3e-2)])
+def test_cli_from_a_saved_folder(exported, tmp_path, dtype, tolerance):
+    model, tokenizer, _, folder = exported
     model.save_pretrained(str(tmp_path / "ckpt"), vocab_file=str(folder / "vocab.txt"))
     out = str(tmp_path / "exported")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
         [sys.executable, "-m", "tfbert.export_encoder", f"--model_dir={tmp_path / 'ckpt'}",
-         f"--output_dir={out}", "--max_seq_length=32"], capture_output=True, text=True, env=env)
+         f"--output_dir={out}", "--max_seq_length=32", f"--dtype={dtype}"],
+        capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert out in result.stdout
-    assert os.path.exists(os.path.join(out, "saved_model.pb"))
+    loaded = tf.saved_model.load(out)  # kept: the signature's variables live in it
+    serve = loaded.signatures["serving_default"]
+    assert {v.dtype.name for v in serve.variables if v.dtype.is_floating} == {dtype}
+    embedding = serve(text=tf.constant(SENTENCES[:4]))["embedding"]
+    assert_close(tf.cast(embedding, tf.float32),
+                 expected_embeddings(model, tokenizer, SENTENCES[:4]), tolerance)
 
 
 def test_max_seq_length_beyond_positions_is_refused(exported):
