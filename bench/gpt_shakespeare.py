@@ -3,7 +3,8 @@
 Both train nanoGPT's small CPU configuration (4 layers, 4 heads, 128 dims,
 block 64, batch 12, 2000 iterations, AdamW lr 1e-3, warmup 100, cosine to
 1e-4, beta2 0.99, weight decay 0.1, clip 1.0, no dropout, and nanoGPT's
-`bias=False`: our config's `use_bias=False`) on the first 90% of
+`bias=False` and exact GELU: our config's `use_bias=False, hidden_act="gelu"`)
+on the first 90% of
 the characters, one after the other in this run. Both final models are then
 scored the same way: the mean next-character loss over every position of
 the last 10%, cut into consecutive 64-character windows. nanoGPT's own
@@ -35,6 +36,8 @@ DATA = os.path.join(REPO, "..", "shared", "data", "tinyshakespeare", "input.txt"
 RECIPE = dict(n_layer=4, n_head=4, n_embd=128, block_size=64, batch_size=12, max_iters=2000,
               learning_rate=1e-3, warmup_iters=100, min_lr=1e-4, beta2=0.99,
               weight_decay=0.1, grad_clip=1.0, dropout=0.0, bias=False)
+# nanoGPT's model.py: nn.GELU(), the exact erf form (GPT-2 itself uses the tanh one).
+ACTIVATION = "gelu"
 
 
 def split(text, folder):
@@ -78,7 +81,8 @@ def run_ours(texts, folder, seed, dupe_factor, extra_flags=()):
                        max_position_embeddings=r["block_size"],
                        hidden_dropout_prob=r["dropout"], embedding_dropout_prob=r["dropout"],
                        attention_probs_dropout_prob=r["dropout"],
-                       use_bias=r["bias"], bos_token_id=0, eos_token_id=0), f)
+                       use_bias=r["bias"], hidden_act=ACTIVATION,
+                       bos_token_id=0, eos_token_id=0), f)
     val_windows = (len(open(texts["val"], encoding="utf-8").read()) + 1 - 1) // r["block_size"]
     out = os.path.join(folder, "ours")
     cmd = [sys.executable, "run_pretraining.py", "--model=gpt", f"--config_file={config}",
