@@ -83,7 +83,7 @@ def run_ours(texts, folder, seed, dupe_factor, extra_flags=()):
                        attention_probs_dropout_prob=r["dropout"],
                        use_bias=r["bias"], hidden_act=ACTIVATION,
                        bos_token_id=0, eos_token_id=0), f)
-    val_windows = (len(open(texts["val"], encoding="utf-8").read()) + 1 - 1) // r["block_size"]
+    val_windows = len(open(texts["val"], encoding="utf-8").read()) // r["block_size"]
     out = os.path.join(folder, "ours")
     cmd = [sys.executable, "run_pretraining.py", "--model=gpt", f"--config_file={config}",
            f"--input_file={records['train']}/*.tfrecord",

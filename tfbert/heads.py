@@ -3,8 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tfcore.layers.activations import get_activation
-from tfcore.layers.flat import apply_flat
+from tfcore.layers import apply_flat, get_activation
 
 
 @keras.saving.register_keras_serializable(package="tfbert")

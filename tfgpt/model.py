@@ -11,8 +11,7 @@ import math
 import keras
 import tensorflow as tf
 
-from tfcore.layers import TransformerBlock
-from tfcore.layers.flat import apply_flat
+from tfcore.layers import TransformerBlock, apply_flat
 from tfcore.modeling import ConfigModel
 from tfgpt.checkpoints import PretrainedMixin
 from tfgpt.config import GPTConfig, as_gpt_config

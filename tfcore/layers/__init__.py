@@ -3,7 +3,8 @@
 from tfcore.layers.activations import get_activation
 from tfcore.layers.attention import MultiHeadAttention, causal_mask
 from tfcore.layers.feed_forward import FeedForward
+from tfcore.layers.flat import apply_flat
 from tfcore.layers.transformer_block import TransformerBlock
 
 __all__ = ["FeedForward", "MultiHeadAttention", "TransformerBlock",
-           "causal_mask", "get_activation"]
+           "apply_flat", "causal_mask", "get_activation"]

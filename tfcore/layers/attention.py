@@ -111,7 +111,7 @@ class MultiHeadAttention(keras.layers.Layer):
         # time for 3% of the FLOPs (BERT-base bf16 serving profile, bench/RESULTS.md).
         query = tf.transpose(query, [0, 2, 1, 3])                   # [b, h, q, d]
         scores = tf.matmul(query, tf.transpose(key, [0, 2, 1, 3]), transpose_b=True)
-        mask = self._full_mask(attention_mask, tf.shape(query)[2], tf.shape(key)[1], offset)
+        mask = self._full_mask(attention_mask, seq, tf.shape(key)[1], offset)
         # Softmax in float32: bf16 loses the small probabilities.
         scores = tf.cast(scores, tf.float32)
         if mask is not None:
