@@ -3,7 +3,7 @@
 Prompts of different lengths are right-padded (a `padding_mask`, or a
 `tf.RaggedTensor`). The output buffer is `[batch, P + N]` for padded prompt
 width P and N = `max_new_tokens`, and one fixed-size KV cache per block is
-`[batch, 2, P + N, heads, head_size]`, updated in place at each step
+two float32 `[batch * heads, P + N, head_size]` (keys, values), updated in place at each step
 (`dynamic_update_slice`). After a prefill of the P prompt columns, step p
 runs the model on column p - 1 and fills column p for every row: a row
 whose prompt is longer than p keeps its own token (its cache entry is

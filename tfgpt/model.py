@@ -105,8 +105,9 @@ class GPTModel(PretrainedMixin, _GPTBase):
 
     `call(inputs) -> [batch, seq, hidden]`; `call_with_cache(token_ids, caches,
     index)` runs `token_ids [b, s]` at positions `index .. index + s - 1`
-    against a fixed-size cache (one `[b, 2, max_len, heads, head_size]` tensor
-    per block, from `empty_cache`) and returns `(hidden, updated_caches)`.
+    against a fixed-size cache (per block float32 keys and values, each
+    `[b * heads, max_len, head_size]`, from `empty_cache`) and returns
+    `(hidden, updated_caches)`.
 
     Example:
 
@@ -164,10 +165,16 @@ class GPTModel(PretrainedMixin, _GPTBase):
         return self.final_layer_norm(x)
 
     def empty_cache(self, batch_size, max_length):
-        """Zeros, one `[batch, 2, max_length, heads, head_size]` per block (a tuple)."""
+        """Zeros: per block (keys, values), each float32 `[batch * heads, max_length, head_size]`.
+
+        Float32 whatever the model's precision: attention over the cache then runs
+        in float32, which XLA on CPU does anyway (it converts bf16 products to
+        float32: with a bf16 cache, a float32 copy of it per layer and step).
+        """
         c = self.config
-        shape = [batch_size, 2, max_length, c.num_attention_heads, c.head_size]
-        return tuple(tf.zeros(shape, self.compute_dtype) for _ in self.blocks)
+        shape = [batch_size * c.num_attention_heads, max_length, c.head_size]
+        return tuple((tf.zeros(shape, tf.float32), tf.zeros(shape, tf.float32))
+                     for _ in self.blocks)
 
     def call_with_cache(self, token_ids, caches, cache_index):
         """`[b, s]` ids at positions `cache_index + range(s)` -> `([b, s, hidden], caches)`."""

@@ -134,14 +134,32 @@ def test_kv_cache_decoding_equals_full_causal_pass():
     block = TransformerBlock(2, 16, causal=True, norm_first=True, dropout_rate=0.0)
     x = RNG.normal(size=(2, 6, 8)).astype(np.float32)
     full = block(x)
-    cache = tf.zeros([2, 2, 8, 2, 4])  # room for 8 positions
+    cache = (tf.zeros([2 * 2, 8, 4]), tf.zeros([2 * 2, 8, 4]))  # room for 8 positions
     prefix, cache = block(x[:, :3], cache=cache, cache_index=0)
     steps = [prefix]
     for i in range(3, 6):
         out, cache = block(x[:, i:i + 1], cache=cache, cache_index=i)
         steps.append(out)
     assert_close(tf.concat(steps, axis=1), full, 1e-5, "cached decoding")
-    assert float(tf.reduce_max(tf.abs(cache[:, :, 6:]))) == 0.0  # unused slots untouched
+    for part in cache:
+        assert float(tf.reduce_max(tf.abs(part[:, 6:]))) == 0.0  # unused slots untouched
+
+
+def test_float32_cache_stays_float32_under_mixed_bfloat16():
+    keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    try:
+        block = TransformerBlock(2, 16, causal=True, norm_first=True, dropout_rate=0.0)
+        x = RNG.normal(size=(1, 4, 8)).astype(np.float32)
+        full = block(x)
+        cache = (tf.zeros([2, 4, 4]), tf.zeros([2, 4, 4]))
+        first, cache = block(x[:, :3], cache=cache, cache_index=0)
+        last, cache = block(x[:, 3:], cache=cache, cache_index=3)
+        assert [c.dtype for c in cache] == [tf.float32, tf.float32]
+        assert first.dtype == last.dtype == tf.bfloat16
+        assert_close(tf.cast(tf.concat([first, last], 1), tf.float32),
+                     tf.cast(full, tf.float32), 3e-2, "bf16 block, float32 cache")
+    finally:
+        keras.mixed_precision.set_global_policy("float32")
 
 
 def test_block_runs_under_mixed_bfloat16():

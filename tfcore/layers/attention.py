@@ -40,9 +40,12 @@ class MultiHeadAttention(keras.layers.Layer):
       x: `[batch, seq, hidden]`.
       attention_mask: optional `[batch, key_seq]` or `[batch, seq, key_seq]`,
         1 for positions that may be attended to, 0 for padding.
-      cache: optional `[batch, 2, max_len, num_heads, head_size]` keys and
-        values of earlier positions; the new ones are written at `cache_index`
-        and `(output, updated_cache)` is returned.
+      cache: optional pair `(keys, values)` of earlier positions, each
+        `[batch * num_heads, max_len, head_size]` (heads first, as the products
+        read them); the new ones are written at `cache_index` and
+        `(output, updated_cache)` is returned. Attention over the cache runs
+        in the cache's dtype (Keras does not cast it to the compute dtype: this
+        layer's `autocast` is off and it casts `x` itself).
       cache_index: int scalar, position of `x[:, 0]` in the cache.
 
     Example:
@@ -53,6 +56,7 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def __init__(self, num_heads, dropout_rate=0.0, causal=False,
                  initializer_range=0.02, use_bias=True, **kwargs):
+        kwargs.setdefault("autocast", False)  # keep a float32 cache float32; see call
         super().__init__(**kwargs)
         self.num_heads = num_heads
         self.dropout_rate = dropout_rate
@@ -75,8 +79,12 @@ class MultiHeadAttention(keras.layers.Layer):
             setattr(self, name, dense)
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
 
-    def _split_heads(self, x, batch, seq):
-        return tf.reshape(x, [batch, seq, self.num_heads, self.head_size])
+    def _heads_first(self, rows, batch, seq):
+        """`[batch * seq, hidden]` -> `[batch * heads, seq, head_size]`."""
+        x = tf.reshape(rows, [batch, seq, self.num_heads, self.head_size])
+        # batch * heads spelled out: -1 is ambiguous for an empty batch.
+        return tf.reshape(tf.transpose(x, [0, 2, 1, 3]),
+                          [batch * self.num_heads, seq, self.head_size])
 
     def _full_mask(self, attention_mask, query_len, key_len, offset):
         """Combines padding and causal masks into `[batch|1, 1, q, k]` or None."""
@@ -91,35 +99,40 @@ class MultiHeadAttention(keras.layers.Layer):
 
     def call(self, x, attention_mask=None, cache=None, cache_index=None,
              training=None):
+        x = tf.cast(x, self.compute_dtype)
         batch, seq = tf.shape(x)[0], tf.shape(x)[1]
         rows = tf.reshape(x, [-1, x.shape[-1]])   # 2-D: see tfcore.layers.flat
-        query = self._split_heads(self.query(rows), batch, seq)
-        key = self._split_heads(self.key(rows), batch, seq)
-        value = self._split_heads(self.value(rows), batch, seq)
+        # Heads first, then oneDNN's BatchMatMul: tf.einsum here took 21% of the op
+        # time for 3% of the FLOPs (BERT-base bf16 serving profile, bench/RESULTS.md).
+        query = self._heads_first(self.query(rows), batch, seq)   # [b * h, q, d]
+        key = self._heads_first(self.key(rows), batch, seq)       # [b * h, k, d]
+        value = self._heads_first(self.value(rows), batch, seq)
         offset = 0
         if cache is not None:
             offset = 0 if cache_index is None else cache_index
-            # One update of the whole fixed-size cache (no concat, no growth): under
-            # XLA it happens in place in a loop's buffer, and without XLA it copies
-            # the cache once instead of three times (slice, update, restack).
-            update = tf.stack([key, value], axis=1)
-            cache = keras.ops.slice_update(cache, [0, 0, offset, 0, 0], update)
-            key, value = cache[:, 0], cache[:, 1]
+            # In-place updates of the fixed-size cache under XLA (no concat, no
+            # growth). Two 3-D tensors that the products read as they are: a slice
+            # of one stacked cache, a transpose, or a bitcast over a batch of 1 each
+            # made XLA copy the cache per layer and step.
+            key, value = (keras.ops.slice_update(c, [0, offset, 0], tf.cast(new, c.dtype))
+                          for c, new in zip(cache, (key, value)))
+            cache = (key, value)
+            query = tf.cast(query, key.dtype)  # attention runs in the cache's dtype
         # Scaling the query instead of the scores saves a [b, h, q, k] multiply.
         query = query * tf.cast(1.0 / math.sqrt(self.head_size), query.dtype)
-        # Heads first, then oneDNN's BatchMatMul: tf.einsum here took 21% of the op
-        # time for 3% of the FLOPs (BERT-base bf16 serving profile, bench/RESULTS.md).
-        query = tf.transpose(query, [0, 2, 1, 3])                   # [b, h, q, d]
-        scores = tf.matmul(query, tf.transpose(key, [0, 2, 1, 3]), transpose_b=True)
-        mask = self._full_mask(attention_mask, seq, tf.shape(key)[1], offset)
+        scores = tf.matmul(query, key, transpose_b=True)          # [b * h, q, k]
+        key_len = tf.shape(key)[1]
+        scores = tf.reshape(scores, [batch, self.num_heads, seq, key_len])
+        mask = self._full_mask(attention_mask, seq, key_len, offset)
         # Softmax in float32: bf16 loses the small probabilities.
         scores = tf.cast(scores, tf.float32)
         if mask is not None:
             scores += (1.0 - tf.cast(mask, tf.float32)) * ATTENTION_MASK_ADDER
-        probs = tf.cast(tf.nn.softmax(scores, axis=-1), value.dtype)
-        probs = self.dropout(probs, training=training)
-        context = tf.matmul(probs, tf.transpose(value, [0, 2, 1, 3]))   # [b, h, q, d]
-        context = tf.transpose(context, [0, 2, 1, 3])
+        probs = self.dropout(tf.nn.softmax(scores, axis=-1), training=training)
+        probs = tf.reshape(tf.cast(probs, value.dtype), [batch * self.num_heads, seq, key_len])
+        context = tf.matmul(probs, value)                         # [b * h, q, d]
+        context = tf.reshape(context, [batch, self.num_heads, seq, self.head_size])
+        context = tf.cast(tf.transpose(context, [0, 2, 1, 3]), self.compute_dtype)
         context = tf.reshape(context, [-1, self.num_heads * self.head_size])
         output = tf.reshape(self.output_dense(context), [batch, seq, x.shape[-1]])
         return output if cache is None else (output, cache)

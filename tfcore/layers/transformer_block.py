@@ -40,6 +40,7 @@ class TransformerBlock(keras.layers.Layer):
                  dropout_rate=0.1, attention_dropout_rate=0.1,
                  layer_norm_epsilon=1e-12, norm_first=False, causal=False,
                  initializer_range=0.02, use_bias=True, **kwargs):
+        kwargs.setdefault("autocast", False)  # a float32 cache stays float32; x is cast in call
         super().__init__(**kwargs)
         self.num_heads = num_heads
         self.intermediate_size = intermediate_size
@@ -77,6 +78,7 @@ class TransformerBlock(keras.layers.Layer):
 
     def call(self, x, attention_mask=None, cache=None, cache_index=None,
              training=None):
+        x = keras.ops.cast(x, self.compute_dtype)
         residual = x
         if self.norm_first:
             x = self.attention_layer_norm(x)
