@@ -27,7 +27,6 @@ label name out). Evaluation, prediction and the export use best/ when it
 exists, else the latest checkpoint.
 """
 
-import math
 import os
 import sys
 import time
@@ -102,8 +101,20 @@ flags.DEFINE_bool("deterministic", False, "Op determinism (slower).")
 flags.DEFINE_integer("seed", 12345, "Seed of the head's initialisation, dropout and input order.")
 
 
+FLAG_RANGES = (
+    ("learning_rate", lambda v: v > 0, "positive"),
+    ("num_train_epochs", lambda v: v > 0, "positive"),
+    ("warmup_proportion", lambda v: 0 <= v <= 1, "in [0, 1]"),
+    ("max_train_rows", lambda v: v >= 0, ">= 0 (0: all rows)"),
+    ("weight_decay", lambda v: v >= 0, ">= 0"),
+    ("clip_norm", lambda v: v >= 0, ">= 0 (0: no clipping)"),
+    ("label_separator", lambda v: v != "", "a non-empty string"),
+)
+
+
 def validate_flags():
     """Usage errors before any work starts."""
+    from tfcore.flag_checks import check_positive, check_ranges
     if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict):
         raise app.UsageError("At least one of --do_train, --do_eval or --do_predict must be set.")
     if not FLAGS.output_dir:
@@ -125,21 +136,10 @@ def validate_flags():
                 raise app.UsageError(f"--{mode} with local files needs --{flag}.")
     if FLAGS.task_type == "multilabel" and not files:
         raise app.UsageError("--task_type=multilabel needs local files (--train_file ...).")
-    for name in ("max_seq_length", "train_batch_size", "eval_batch_size", "predict_batch_size",
-                 "save_checkpoints_steps", "steps_per_execution", "keep_checkpoint_max"):
-        if getattr(FLAGS, name) <= 0:
-            raise app.UsageError(f"--{name} must be positive, got {getattr(FLAGS, name)}.")
-    # math.isfinite: NaN and inf never pass.
-    checks = (("learning_rate", math.isfinite(FLAGS.learning_rate) and FLAGS.learning_rate > 0),
-              ("num_train_epochs", math.isfinite(FLAGS.num_train_epochs) and FLAGS.num_train_epochs > 0),
-              ("warmup_proportion", 0 <= FLAGS.warmup_proportion <= 1),
-              ("max_train_rows", FLAGS.max_train_rows >= 0),
-              ("weight_decay", math.isfinite(FLAGS.weight_decay) and FLAGS.weight_decay >= 0),
-              ("clip_norm", math.isfinite(FLAGS.clip_norm) and FLAGS.clip_norm >= 0),
-              ("label_separator", FLAGS.label_separator != ""))
-    for name, ok in checks:
-        if not ok:
-            raise app.UsageError(f"--{name} is out of range: {getattr(FLAGS, name)!r}.")
+    check_positive(FLAGS, ("max_seq_length", "train_batch_size", "eval_batch_size",
+                           "predict_batch_size", "save_checkpoints_steps", "steps_per_execution",
+                           "keep_checkpoint_max"))
+    check_ranges(FLAGS, FLAG_RANGES)
     out = FLAGS.output_dir
     if not (FLAGS.do_train or FLAGS.init_checkpoint or os.path.exists(os.path.join(out, "checkpoint"))
             or os.path.isdir(os.path.join(out, "best"))):

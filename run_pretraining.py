@@ -18,7 +18,6 @@ the last checkpoint; --init_checkpoint only initialises the weights of a run
 that has no checkpoint of its own.
 """
 
-import math
 import os
 import subprocess
 import sys
@@ -139,6 +138,7 @@ FLOAT_FLAG_RANGES = (
 
 def validate_flags():
     """Usage errors before any work starts."""
+    from tfcore.flag_checks import check_positive, check_ranges
     if not is_embedded_default() and not (FLAGS.do_train or FLAGS.do_eval):
         raise app.UsageError("At least one of --do_train or --do_eval must be set.")
     if FLAGS.model == "gpt" and FLAGS.bert_config_file:
@@ -147,19 +147,13 @@ def validate_flags():
                                           or FLAGS.init_checkpoint):
         raise app.UsageError("--bert_config_file (or --config_file/--init_checkpoint) is "
                              "required with --input_file.")
-    positive = ("max_seq_length", "max_predictions_per_seq", "train_batch_size",
-                "eval_batch_size", "num_train_steps", "save_checkpoints_steps",
-                "steps_per_execution", "grad_accum_steps", "keep_checkpoint_max")
-    for name in positive:
-        if getattr(FLAGS, name) <= 0:
-            raise app.UsageError(f"--{name} must be positive, got {getattr(FLAGS, name)}.")
+    check_positive(FLAGS, ("max_seq_length", "max_predictions_per_seq", "train_batch_size",
+                           "eval_batch_size", "num_train_steps", "save_checkpoints_steps",
+                           "steps_per_execution", "grad_accum_steps", "keep_checkpoint_max"))
     if FLAGS.num_warmup_steps < 0 or FLAGS.num_warmup_steps > FLAGS.num_train_steps:
         raise app.UsageError(f"--num_warmup_steps must be in [0, --num_train_steps], got "
                              f"{FLAGS.num_warmup_steps}.")
-    for name, ok, expected in FLOAT_FLAG_RANGES:
-        value = getattr(FLAGS, name)
-        if value is not None and not (math.isfinite(value) and ok(value)):
-            raise app.UsageError(f"--{name} must be {expected}, got {value}.")
+    check_ranges(FLAGS, FLOAT_FLAG_RANGES)
     if FLAGS.max_predictions_per_seq > FLAGS.max_seq_length:
         raise app.UsageError("--max_predictions_per_seq cannot exceed --max_seq_length.")
 

@@ -293,7 +293,9 @@ def test_bad_data_is_named(model_dir, tmp_path):
     (dict(do_train=True, task_name="cola", data_dir=".", task_type="regression"),
      "contradicts --task_name=cola"),
     (dict(do_train=True, tfds_name="imdb_reviews", task_type="multilabel"), "needs local files"),
-    (dict(do_train=True, train_file="x.tsv", learning_rate=0), "--learning_rate is out of range"),
+    (dict(do_train=True, train_file="x.tsv", learning_rate=0), "--learning_rate must be positive"),
+    (dict(do_train=True, train_file="x.tsv", warmup_proportion=float("nan")),
+     r"--warmup_proportion must be in \[0, 1\], got nan"),
     (dict(do_train=True, train_file="x.tsv", max_seq_length=64), "exceeds the model's "
      "max_position_embeddings 32"),
     (dict(do_eval=True, eval_file="x.tsv"), "Nothing to evaluate"),
