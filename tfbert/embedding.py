@@ -3,6 +3,8 @@
 import keras
 import tensorflow as tf
 
+from tfcore.layers import LayerNorm
+
 
 @keras.saving.register_keras_serializable(package="tfbert")
 class BertEmbedding(keras.layers.Layer):
@@ -42,7 +44,7 @@ class BertEmbedding(keras.layers.Layer):
         self.token_type_embeddings = self.add_weight(
             shape=(self.type_vocab_size, h), initializer=init,
             name="token_type_embeddings")
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = LayerNorm(
             epsilon=self.layer_norm_epsilon, name="layer_norm", dtype=self.dtype_policy)
         self.layer_norm.build((None, None, h))
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)

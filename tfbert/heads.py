@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from tfcore.layers import apply_flat, get_activation
+from tfcore.layers import LayerNorm, apply_flat, get_activation
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
@@ -42,7 +42,7 @@ class MaskedLanguageModel(keras.layers.Layer):
             kernel_initializer=keras.initializers.TruncatedNormal(
                 stddev=self.initializer_range))
         self.transform.build((None, hidden))
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = LayerNorm(
             epsilon=self.layer_norm_epsilon, name="layer_norm", dtype=self.dtype_policy)
         self.layer_norm.build((None, hidden))
         self.output_bias = self.add_weight(

@@ -11,7 +11,7 @@ import math
 import keras
 import tensorflow as tf
 
-from tfcore.layers import TransformerBlock, apply_flat
+from tfcore.layers import LayerNorm, TransformerBlock, apply_flat
 from tfcore.modeling import ConfigModel
 from tfgpt.checkpoints import PretrainedMixin
 from tfgpt.config import GPTConfig, as_gpt_config
@@ -134,7 +134,7 @@ class GPTModel(PretrainedMixin, _GPTBase):
                 layer_norm_epsilon=c.layer_norm_eps, norm_first=True, causal=True,
                 initializer_range=c.initializer_range, use_bias=c.use_bias,
                 name=f"layer_{i}", dtype=policy))
-        self.final_layer_norm = keras.layers.LayerNormalization(
+        self.final_layer_norm = LayerNorm(
             epsilon=c.layer_norm_eps, center=c.use_bias, name="final_layer_norm",
             dtype=policy)
         self.build(None)

@@ -4,6 +4,7 @@ import keras
 
 from tfcore.layers.attention import MultiHeadAttention
 from tfcore.layers.feed_forward import FeedForward
+from tfcore.layers.layer_norm import LayerNorm
 
 
 @keras.saving.register_keras_serializable(package="tfcore")
@@ -65,11 +66,11 @@ class TransformerBlock(keras.layers.Layer):
             initializer_range=self.initializer_range, use_bias=self.use_bias,
             name="feed_forward", dtype=policy)
         self.feed_forward.build(x_shape)
-        self.attention_layer_norm = keras.layers.LayerNormalization(
+        self.attention_layer_norm = LayerNorm(
             epsilon=self.layer_norm_epsilon, center=self.use_bias,
             name="attention_layer_norm", dtype=policy)
         self.attention_layer_norm.build(x_shape)
-        self.output_layer_norm = keras.layers.LayerNormalization(
+        self.output_layer_norm = LayerNorm(
             epsilon=self.layer_norm_epsilon, center=self.use_bias,
             name="output_layer_norm", dtype=policy)
         self.output_layer_norm.build(x_shape)
