@@ -19,7 +19,9 @@ import tensorflow as tf
 class LayerNorm(keras.layers.LayerNormalization):
     """`keras.layers.LayerNormalization` over the last axis: `[..., features] -> same`.
 
-    Same weights (`gamma`, `beta`), config and results (to float32 rounding).
+    Same weights (`gamma`, `beta`) and config; the same results to the rounding of
+    the compute dtype (statistics in float32; in bf16, where the ops are not fused,
+    the scale and offset are applied in bf16 rather than float32).
 
     Example:
 
