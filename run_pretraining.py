@@ -398,6 +398,7 @@ def pretrain():
     """Trains, evaluates and exports as the (validated) flags say."""
     import tensorflow as tf
     from tfcore import distribute, experiment, reporting, training
+    from tfcore.io import write_json_atomically
     gpt = FLAGS.model == "gpt"
 
     started = time.time()
@@ -448,7 +449,7 @@ def pretrain():
     if not chief:
         return
     metrics_path = os.path.join(output_dir, "metrics.json")
-    experiment.write_json_atomically(metrics_path, results)
+    write_json_atomically(metrics_path, results)
     export_dir = None
     if FLAGS.do_export and vocab_file:
         export_dir = export(model, vocab_file, FLAGS.export_dir

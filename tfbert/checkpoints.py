@@ -19,13 +19,13 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 from absl import logging
 
 from tfbert.config import BertConfig
+from tfcore.io import files_into_folder
 from tfcore.modeling import named_weights
 
 GOOGLE_CONFIG, HF_CONFIG = "bert_config.json", "config.json"
@@ -258,10 +258,7 @@ def save_checkpoint(model_weights, config, folder, vocab_file=None):
     complete, so an interrupted save never leaves a half-written checkpoint.
     """
     google_name = {row[0]: (row[1], row[3]) for row in _table(config.num_hidden_layers)}
-    parent = os.path.dirname(os.path.abspath(folder)) or "."
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-save-", dir=parent)
-    try:
+    with files_into_folder(folder, last=(".index",)) as tmp:
         names, tensors = [], []
         for name, weight in sorted(model_weights.items()):
             stored, transposed = google_name[name]
@@ -273,11 +270,6 @@ def save_checkpoint(model_weights, config, folder, vocab_file=None):
         config.to_json_file(os.path.join(tmp, GOOGLE_CONFIG))
         if vocab_file:
             shutil.copyfile(vocab_file, os.path.join(tmp, VOCAB_FILE))
-        os.makedirs(folder, exist_ok=True)
-        for entry in sorted(os.listdir(tmp), key=lambda n: n.endswith(".index")):
-            os.replace(os.path.join(tmp, entry), os.path.join(folder, entry))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 # ---------------------------------------------------------------- models

@@ -26,30 +26,17 @@ import shutil
 import tempfile
 
 from tfbert.classifier_metrics import is_better
-from tfcore.experiment import write_json_atomically
+from tfcore.io import publish_permissions, write_json_atomically, write_text_atomically
 
 BEST_JSON, LABELS_JSON = "best.json", "labels.json"
 _STAGING_PREFIX = ".tmp-best-"
-
-
-def _write_text_atomically(path, text):
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def write_eval_results(path, metrics, global_step):
     """Google's eval_results.txt: `eval_<metric> = value`, `global_step`, `loss`."""
     result = {f"eval_{k}": v for k, v in metrics.items()}
     result.update(global_step=int(global_step), loss=metrics.get("loss"))
-    _write_text_atomically(path, "".join(f"{k} = {result[k]}\n" for k in sorted(result)))
+    write_text_atomically(path, "".join(f"{k} = {result[k]}\n" for k in sorted(result)))
 
 
 def read_eval_results(path):
@@ -65,7 +52,7 @@ def write_test_results(path, probabilities):
     for row in probabilities:
         values = row if hasattr(row, "__len__") else [row]
         lines.append("\t".join(str(float(v)) for v in values) + "\n")
-    _write_text_atomically(path, "".join(lines))
+    write_text_atomically(path, "".join(lines))
 
 
 def write_labels(folder, label_space, pooling="pooler"):
@@ -147,6 +134,7 @@ class BestCheckpoint:
             if os.path.exists(self.folder):
                 old = os.path.join(tmp, "old")
                 os.replace(self.folder, old)
+            publish_permissions(staged)
             os.replace(staged, self.folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -31,6 +31,7 @@ from tfbert.classifier_outputs import (BestCheckpoint, read_head, write_eval_res
 from tfbert.classifier_run import PeriodicEvaluator, load_task_data, resolve_pooling
 from tfbert.tokenization import BertTokenizer
 from tfcore import distribute, experiment, reporting, training
+from tfcore.io import write_json_atomically
 
 EVAL_HISTORY = "eval_history.json"
 
@@ -69,7 +70,7 @@ class ClassifierSession:
                 self.model, self.tokenizer, self.space.names, a.max_seq_length,
                 self.data.has_text_b, self.space.separator).save(export_dir)
         if self.chief:
-            experiment.write_json_atomically(self._path("metrics.json"), self.results)
+            write_json_atomically(self._path("metrics.json"), self.results)
             self.results["files"]["metrics"] = self._path("metrics.json")
             self.results["files"]["tensorboard"] = f"tensorboard --logdir {self.out}"
         return self.results
@@ -157,7 +158,7 @@ class ClassifierSession:
             improved = self.chief and best.offer(step, metrics, self.model,
                                                  self.files.vocab_file, self.space)
             if self.chief:
-                experiment.write_json_atomically(self._path(EVAL_HISTORY), history)
+                write_json_atomically(self._path(EVAL_HISTORY), history)
             logging.info("Step %d: eval %s = %.4f%s", step, self.metric, metrics[self.metric],
                          " (best so far: saved to best/)" if improved else "")
 

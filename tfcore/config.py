@@ -26,12 +26,12 @@ import dataclasses
 import json
 import math
 import numbers
-import os
-import tempfile
 import typing
 from typing import Any, ClassVar, Dict, Mapping
 
 from absl import logging
+
+from tfcore.io import write_text_atomically
 
 
 class ConfigError(ValueError):
@@ -150,16 +150,7 @@ class JsonConfig:
 
     def to_json_file(self, path: str) -> None:
         """Writes atomically: a temporary file in the same folder, then rename."""
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(self.to_json_string())
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        write_text_atomically(path, self.to_json_string())
 
     def replace(self, **changes):
         """Returns a copy with `changes` applied (validated like the original)."""

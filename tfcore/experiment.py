@@ -1,15 +1,10 @@
-"""Pieces every training script shares: runtime setup, optimizer, metrics file.
+"""Pieces every training script shares: runtime setup and optimizer.
 
 Example:
 
     configure_runtime(dtype="bfloat16", deterministic=True, seed=42)
     optimizer = make_optimizer("adamw", 1e-4, num_train_steps=1000, num_warmup_steps=100)
-    write_json_atomically("out/metrics.json", {"eval": {...}})
 """
-
-import json
-import os
-import tempfile
 
 import keras
 import tensorflow as tf
@@ -47,16 +42,3 @@ def make_optimizer(name, learning_rate, num_train_steps, num_warmup_steps=0,
     return optimizer, schedule
 
 
-def write_json_atomically(path, obj):
-    """Writes JSON to a temporary file beside `path`, then renames it into place."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)

@@ -7,10 +7,10 @@ Example:
 """
 
 import os
-import shutil
-import tempfile
 
 import tensorflow as tf
+
+from tfcore.io import atomic_folder
 
 
 def save_atomically(module, export_dir, signatures):
@@ -22,23 +22,11 @@ def save_atomically(module, export_dir, signatures):
     naming `export_dir` and saying that nothing was written under that name.
     """
     export_dir = os.path.abspath(export_dir)
-    parent = os.path.dirname(export_dir)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-export-", dir=parent)
-    try:
+    with atomic_folder(export_dir, prefix=".tmp-export-") as tmp:
         try:
             tf.saved_model.save(module, tmp, signatures=signatures)
         except (tf.errors.OpError, OSError) as e:
             raise _write_error(e, export_dir) from None
-        if os.path.exists(export_dir):
-            old = tempfile.mkdtemp(prefix=".old-export-", dir=parent)
-            os.replace(export_dir, os.path.join(old, "saved_model"))
-            os.replace(tmp, export_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, export_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return export_dir
 
 

@@ -19,11 +19,11 @@ import json
 import os
 import re
 import shutil
-import tempfile
 
 import numpy as np
 import tensorflow as tf
 
+from tfcore.io import files_into_folder
 from tfcore.modeling import named_weights
 from tfgpt.config import GPTConfig
 
@@ -166,21 +166,13 @@ def to_hf_arrays(model_weights, num_layers, use_bias=True):
 def save_hf_folder(model_weights, config, folder, tokenizer_files=()):
     """Writes config.json, model.safetensors and the tokenizer files, atomically per file set."""
     from safetensors.numpy import save_file
-    parent = os.path.dirname(os.path.abspath(folder)) or "."
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-save-", dir=parent)
-    try:
+    with files_into_folder(folder, last=(SAFETENSORS,)) as tmp:
         save_file(to_hf_arrays(model_weights, config.num_hidden_layers, config.use_bias),
                   os.path.join(tmp, SAFETENSORS), metadata={"format": "pt"})
         with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
             json.dump(config.to_hf_dict(), f, indent=2, sort_keys=True)
         for path in tokenizer_files:
             shutil.copyfile(path, os.path.join(tmp, os.path.basename(path)))
-        os.makedirs(folder, exist_ok=True)
-        for entry in sorted(os.listdir(tmp), key=lambda n: n == SAFETENSORS):
-            os.replace(os.path.join(tmp, entry), os.path.join(folder, entry))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 class PretrainedMixin:
