@@ -74,6 +74,21 @@ class TrainingReporter:
             self.writer.flush()
 
 
+def write_scalars(log_dir, step, metrics):
+    """Appends `metrics` (name -> number) at `step` to TensorBoard events under `log_dir`.
+
+    Used for evaluation results (`output_dir/eval`), beside the training
+    scalars the reporter writes under `output_dir/train`.
+    """
+    writer = tf.summary.create_file_writer(log_dir)
+    with writer.as_default(step=int(step)):
+        for name, value in metrics.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                tf.summary.scalar(name, float(value))
+    writer.flush()
+    writer.close()
+
+
 def summary_table(rows):
     """A two-column text table from `[(name, value)]` (floats with 4 decimals)."""
     rows = [(str(k), f"{v:.4f}" if isinstance(v, float) else str(v)) for k, v in rows]
