@@ -25,13 +25,13 @@ whole, then truncated. `text_a` and `text_b` of different lengths raise
 import tensorflow as tf
 
 from tfbert.classifier_input import trim_padding
-from tfcore.export import save_atomically, text_spec
+from tfcore.export import ServingModule, save_atomically, text_spec
 
 # Multi-label outputs name every label whose sigmoid reaches this.
 MULTILABEL_THRESHOLD = 0.5
 
 
-class ClassifierExport(tf.Module):
+class ClassifierExport(ServingModule):
     """A BertClassifier, its tokenizer and label names behind raw-text signatures.
 
     Example:

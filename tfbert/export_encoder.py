@@ -18,6 +18,16 @@ Hugging Face, ours) with its `vocab.txt`. The SavedModel has two signatures:
   least one position; `input_ids` in `[0, vocab_size)`, `segment_ids` in
   `[0, type_vocab_size)`, `input_mask` 0 or 1, `seq <= max_position_embeddings`.
 
+The object itself is a TF Hub reusable SavedModel, as TF Hub's BERT encoders
+are: `__call__(inputs, training=False)` takes TF Hub's input names
+(`input_word_ids`, `input_mask`, `input_type_ids`, int32 `[batch, seq]`) and
+returns `sequence_output`, `pooled_output` and `default` (= pooled); it has
+`variables`, `trainable_variables` and `regularization_losses`. So
+`hub.KerasLayer(OUT, trainable=True)` fine-tunes it in tf_keras code and
+`keras.layers.TFSMLayer(OUT, call_endpoint="serving_default")` serves it in
+Keras 3 code. `PreprocessorExport` (`--preprocessor_dir`) writes the matching
+text -> inputs model, as TF Hub pairs each BERT encoder with a preprocessor.
+
 It loads with only `tensorflow` and `tensorflow_text` imported:
 
     import tensorflow as tf, tensorflow_text
@@ -30,10 +40,13 @@ from absl import app, flags, logging
 
 from tfbert.model import BertModel
 from tfbert.tokenization import BertTokenizer
-from tfcore.export import ids_spec, save_atomically, text_spec
+from tfcore.export import ServingModule, ids_spec, save_atomically, text_spec
 
 # sentence-transformers' max_seq_length for all-MiniLM-L6-v2.
 DEFAULT_MAX_SEQ_LENGTH = 256
+# TF Hub's BERT encoder input names -> ours (Google's feature names).
+HUB_INPUT_NAMES = {"input_word_ids": "input_ids", "input_type_ids": "segment_ids",
+                   "input_mask": "input_mask"}
 
 
 def mean_pool(sequence_output, input_mask, normalize=True):
@@ -44,7 +57,7 @@ def mean_pool(sequence_output, input_mask, normalize=True):
     return tf.math.l2_normalize(pooled, axis=-1, epsilon=1e-12) if normalize else pooled
 
 
-class EncoderExport(tf.Module):
+class EncoderExport(ServingModule):
     """A BertModel and its tokenizer with raw-text and token-id entry points."""
 
     def __init__(self, model, tokenizer, max_seq_length=DEFAULT_MAX_SEQ_LENGTH,
@@ -99,10 +112,55 @@ class EncoderExport(tf.Module):
     def encode(self, input_ids, segment_ids, input_mask):
         return self._encode(self._checked(input_ids, segment_ids, input_mask))
 
+    @tf.function
+    def __call__(self, inputs, training=False):
+        """TF Hub's reusable encoder call: a dict of TF Hub input names -> outputs.
+
+        `inputs`: int32 `[batch, seq]` "input_word_ids", "input_mask",
+        "input_type_ids". Returns float32 "sequence_output" `[batch, seq,
+        hidden]`, "pooled_output" and "default" `[batch, hidden]`. `training`
+        turns dropout on (fine-tuning through `hub.KerasLayer(trainable=True)`).
+        """
+        features = {ours: inputs[hub] for hub, ours in HUB_INPUT_NAMES.items()}
+        outputs = self.model(features, training=training)
+        outputs = {k: tf.cast(v, tf.float32) for k, v in outputs.items()}
+        outputs["default"] = outputs["pooled_output"]
+        return outputs
+
     def save(self, export_dir):
         """Writes the SavedModel atomically; returns its path."""
+        hub_inputs = {name: ids_spec(name) for name in HUB_INPUT_NAMES}
+        for training in (False, True):
+            self.__call__.get_concrete_function(hub_inputs, training=training)
         return save_atomically(self, export_dir, signatures={
             "serving_default": self.serve_text, "encode": self.encode})
+
+
+class PreprocessorExport(ServingModule):
+    """Raw text -> TF Hub's encoder inputs: the preprocessing half of a TF Hub BERT pair.
+
+    `__call__(text: tf.string [batch])` (also the `serving_default` signature)
+    returns int32 `[batch, max_seq_length]` "input_word_ids", "input_mask" and
+    "input_type_ids" (`[CLS] text [SEP]`, padded), ready for the encoder's
+    `__call__` or `hub.KerasLayer`:
+
+        preprocess = hub.KerasLayer("preprocessor")
+        encoder = hub.KerasLayer("encoder", trainable=True)
+        pooled = encoder(preprocess(text))["pooled_output"]
+    """
+
+    def __init__(self, tokenizer, max_seq_length=128):
+        super().__init__()
+        self.tokenizer, self.max_seq_length = tokenizer, max_seq_length
+
+    @tf.function(input_signature=[text_spec()])
+    def __call__(self, text):
+        features = self.tokenizer(text, max_seq_length=self.max_seq_length)
+        return {hub: tf.cast(features[ours], tf.int32) for hub, ours in HUB_INPUT_NAMES.items()}
+
+    def save(self, export_dir):
+        """Writes the SavedModel atomically; returns its path."""
+        return save_atomically(self, export_dir, signatures={"serving_default": self.__call__})
 
 
 FLAGS = flags.FLAGS

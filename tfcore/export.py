@@ -1,26 +1,92 @@
-"""SavedModel export helpers: atomic writes and string-input signatures.
+"""SavedModel export: the root object of every export, atomic writes, input specs.
+
+Every SavedModel the project writes has a `ServingModule` as its root and is
+written by `save_atomically`. Such exports load in `tf.saved_model.load` and
+in session-based loaders (TF Serving's C++ `LoadSavedModel`, `saved_model_cli
+run`, `tf.compat.v1.saved_model.loader.load`) alike.
 
 Example:
 
-    save_atomically(module, "out/saved_model",
-                    signatures={"serving_default": module.serve_text})
+    class Doubler(ServingModule):
+        def __init__(self, model):
+            super().__init__()
+            self.model = model          # a Keras model: held, its variables tracked
+
+        @tf.function(input_signature=[ids_spec("input_ids")])
+        def serve(self, input_ids):
+            return {"out": self.model(input_ids)}
+
+    save_atomically(Doubler(model), "out/saved_model", signatures={"serving_default": ...})
 """
 
 import os
 
+import keras
 import tensorflow as tf
 
 from tfcore.io import atomic_folder
 
 
+class ServingModule(tf.__internal__.tracking.AutoTrackable):
+    """Root object of our SavedModels: Keras layers held, their tf.Variables tracked.
+
+    Why: a Keras 3 variable tracked as such is exported twice. Its wrapper's
+    `_export_to_saved_model_graph` adds a second `tf.Variable` ("Variable_N")
+    initialised from the first; the checkpoint restores that copy while the
+    serving functions read the first one. `tf.saved_model.load` initialises
+    both, but a session loader runs only the restore op, so the functions fail
+    with "Could not find variable ..." (keras-team/keras#20095). Here Keras
+    layers assigned as attributes are not tracked; their underlying
+    `tf.Variable`s are, once each, as `variables` and `trainable_variables`
+    (the attribute names of TF Hub's reusable SavedModels), so the checkpoint
+    holds every weight once, under the name the functions read.
+    """
+
+    def __setattr__(self, name, value):
+        if isinstance(value, keras.Layer):
+            # Bypasses AutoTrackable's dependency tracking for this attribute.
+            object.__setattr__(self, name, value)
+            held = self.__dict__.setdefault("_held_layers", {})
+            held[name] = value
+            return
+        super().__setattr__(name, value)
+
+    def track_layer_variables(self):
+        """Tracks the tf.Variables of every held Keras layer as `variables`.
+
+        Called by `save_atomically` after the signatures are traced (tracing
+        may create variables). Also sets `trainable_variables` and an empty
+        `regularization_losses` list (TF Hub's reusable SavedModel API).
+        """
+        variables, trainable, seen = [], [], set()
+        for layer in self.__dict__.get("_held_layers", {}).values():
+            for variable in layer.variables:
+                raw = getattr(variable, "value", variable)
+                if id(raw) in seen:
+                    continue
+                seen.add(id(raw))
+                variables.append(raw)
+                if variable.trainable:
+                    trainable.append(raw)
+        self.variables = variables
+        self.trainable_variables = trainable
+        self.regularization_losses = []
+
+
 def save_atomically(module, export_dir, signatures):
     """`tf.saved_model.save` into a temporary folder, then rename into place.
 
-    A crash or full disk during the save leaves any earlier export at
+    `module` is a `ServingModule` (or a plain trackable holding no Keras
+    layers). A crash or full disk during the save leaves any earlier export at
     `export_dir` untouched; the old export is removed only after the new one
     is complete. A failed write raises the error of the same type, its message
     naming `export_dir` and saying that nothing was written under that name.
     """
+    if isinstance(module, ServingModule):
+        for function in (signatures or {}).values():
+            if isinstance(function, tf.types.experimental.PolymorphicFunction):
+                function.get_concrete_function()
+        module.track_layer_variables()
     export_dir = os.path.abspath(export_dir)
     with atomic_folder(export_dir, prefix=".tmp-export-") as tmp:
         try:

@@ -35,7 +35,7 @@ Hostile input, by design (tests/tfgpt/test_export.py):
 import tensorflow as tf
 from absl import app, flags, logging
 
-from tfcore.export import ids_spec, save_atomically, text_spec
+from tfcore.export import ServingModule, ids_spec, save_atomically, text_spec
 from tfgpt.generation import decode_loop
 from tfgpt.samplers import get_sampler
 
@@ -60,7 +60,7 @@ def new_tokens(tokens, lengths, counts, end_token_id):
         columns.flat_values + tf.cast(columns.value_rowids(), tf.int32) * tf.shape(tokens)[1]))
 
 
-class GeneratorExport(tf.Module):
+class GeneratorExport(ServingModule):
     """A GPTLanguageModel with its tokenizer: text in, text out (see module doc).
 
     Example:
