@@ -18,13 +18,17 @@ checkpoints that declare it (all-MiniLM-L6-v2), Google's pooler otherwise.
 `--init_checkpoint` takes a Google TF1, Hugging Face or saved folder; its
 bert_config.json/config.json and vocab.txt are used unless given.
 
-Under --output_dir: checkpoints (resumed by running the same command again),
-TensorBoard events (train/), labels.json, best/ (the best checkpoint by
---best_metric when --do_eval, evaluated every --save_checkpoints_steps and
-at each epoch end), eval_results.txt and test_results.tsv (Google's
-formats), metrics.json, and saved_model/ (raw text in, probabilities and the
-label name out). Evaluation, prediction and the export use best/ when it
-exists, else the latest checkpoint.
+Under --output_dir: checkpoints (resumed by running the same command again;
+once finished, nothing is trained and metrics.json keeps the earlier training
+figures), TensorBoard events (train/, and eval/ for every evaluation),
+labels.json, best/ (the best checkpoint by --best_metric when --do_eval,
+evaluated every --save_checkpoints_steps and at each epoch end),
+eval_results.txt and test_results.tsv (Google's formats), metrics.json,
+flags.txt (this run's flags: --flagfile=output_dir/flags.txt repeats it), and
+saved_model/ (raw text in, probabilities and the label name out). Evaluation,
+prediction and the export use best/ when it exists, else the latest
+checkpoint. Progress is a bar in a terminal, else one plain line about every
+tenth of the training.
 """
 
 import os
@@ -201,8 +205,10 @@ def run():
     validate_flags()
     files, config = model_files()
     from tfbert import classifier_session
+    from tfcore.cli import write_run_record
     started = time.time()
-    results = classifier_session.ClassifierSession(FLAGS, files, config).run()
+    results = classifier_session.ClassifierSession(FLAGS, files, config).run(
+        record=lambda output_dir: write_run_record(output_dir, "run_classifier.py"))
     results["seconds"] = time.time() - started
     return results
 
@@ -219,4 +225,5 @@ def print_summary(results):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from tfcore.cli import run_main
+    run_main(main)

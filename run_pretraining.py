@@ -11,15 +11,24 @@ With no flags it runs the embedded default: a corpus of Python standard
 library docstrings -> WordPiece vocab -> TFRecord shards -> a tiny BERT
 trained for a few hundred steps -> evaluation on held-out shards -> export.
 
-Under --output_dir: checkpoints (ckpt-N, the last --keep_checkpoint_max kept),
-TensorBoard events (train/, eval/), metrics.json, and the SavedModel under
-saved_model/ (or --export_dir). Running the same command again resumes from
-the last checkpoint; --init_checkpoint only initialises the weights of a run
-that has no checkpoint of its own.
+    python run_pretraining.py --model=gpt     # a character-level GPT -> ./gpt_output
+
+Under --output_dir (default ./pretraining_output for BERT, ./gpt_output for
+GPT): checkpoints (ckpt-N, the last --keep_checkpoint_max kept), TensorBoard
+events (train/, eval/), metrics.json, flags.txt (the run's flags, for
+--flagfile), the SavedModel under saved_model/ (or --export_dir), and the
+trained model as a pretrained folder that `from_pretrained`, run_classifier's
+--init_checkpoint, `tfbert.export_encoder --model_dir` and `tfgpt.generate
+--checkpoint_dir` read as it is: for BERT Google's layout (bert_config.json,
+bert_model.ckpt.*, vocab.txt), for GPT Hugging Face's (config.json,
+model.safetensors, vocab.json [+ merges.txt]). Running the same command again
+resumes from the last checkpoint (once finished: nothing to train; metrics.json
+keeps the earlier training figures); --init_checkpoint only initialises the
+weights of a run that has no checkpoint of its own.
 """
 
+import json
 import os
-import subprocess
 import sys
 import time
 
@@ -29,7 +38,8 @@ FLAGS = flags.FLAGS
 # Google's run_pretraining.py flags (same names and defaults).
 flags.DEFINE_string("bert_config_file", None, "bert_config.json of the model to train.")
 flags.DEFINE_string("input_file", None, "Training TFRecord files: comma-separated globs.")
-flags.DEFINE_string("output_dir", "pretraining_output", "Checkpoints, logs, metrics, export.")
+flags.DEFINE_string("output_dir", None, "Checkpoints, logs, metrics, export and the pretrained "
+                    "model (default: pretraining_output for BERT, gpt_output for GPT).")
 flags.DEFINE_string("init_checkpoint", None, "Initial weights: Google TF1, Hugging Face or ours.")
 flags.DEFINE_integer("max_seq_length", 128, "Tokens per record.")
 flags.DEFINE_integer("max_predictions_per_seq", 20, "Masked-LM predictions per record.")
@@ -108,13 +118,27 @@ EMBEDDED_CONFIG = dict(hidden_size=128, num_hidden_layers=2, num_attention_heads
                        intermediate_size=512, max_position_embeddings=128, type_vocab_size=2,
                        hidden_dropout_prob=0.1, attention_probs_dropout_prob=0.1)
 EMBEDDED_VOCAB_SIZE = 4000
+# Models never share a default output folder (checkpoints of one would not restore into the other).
+DEFAULT_OUTPUT_DIRS = {"bert": "pretraining_output", "gpt": "gpt_output"}
+# The embedded data of each model under output_dir/data: train and held-out shard folders.
+EMBEDDED_SHARD_FOLDERS = {"bert": ("train_records", "heldout_records"),
+                          "gpt": ("gpt_train_records", "gpt_heldout_records")}
 
 
 def is_embedded_default():
     return FLAGS.input_file is None
 
 
+def apply_default_output_dir():
+    """--output_dir, when not given, is the model's own folder (DEFAULT_OUTPUT_DIRS)."""
+    if FLAGS.output_dir is None:
+        FLAGS.output_dir = DEFAULT_OUTPUT_DIRS[FLAGS.model]
+    if not FLAGS.output_dir.strip():
+        raise app.UsageError("--output_dir must name a folder, got an empty value.")
+
+
 def apply_embedded_defaults():
+    """The embedded default's settings, for every flag the user did not give."""
     defaults = dict(EMBEDDED_DEFAULTS)
     if FLAGS.model == "gpt":
         defaults.update(EMBEDDED_GPT_DEFAULTS)
@@ -158,55 +182,88 @@ def validate_flags():
         raise app.UsageError("--max_predictions_per_seq cannot exceed --max_seq_length.")
 
 
-def run_module(module, **flag_values):
-    """Runs `python -m module --flag=value ...` (its own absl flags), failing loudly."""
-    args = [sys.executable, "-m", module] + [f"--{k}={v}" for k, v in flag_values.items()]
-    result = subprocess.run(args, stdout=subprocess.PIPE, text=True)
-    if result.returncode:
-        raise RuntimeError(f"{' '.join(args)} failed with exit code {result.returncode}.")
-    return result.stdout
+def embedded_data_settings():
+    """What shapes the embedded data: a marker with other settings means rebuild."""
+    settings = {"model": FLAGS.model, "max_seq_length": FLAGS.max_seq_length,
+                "seed": FLAGS.seed}
+    if FLAGS.model == "bert":
+        settings.update(max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+                        vocab_size=EMBEDDED_VOCAB_SIZE)
+    return settings
+
+
+def is_data_ready(marker, settings):
+    """True when `marker` exists and records exactly `settings`."""
+    try:
+        with open(marker, encoding="utf-8") as f:
+            return json.load(f) == settings
+    except (OSError, ValueError):
+        return False
 
 
 def prepare_embedded_data(folder):
-    """Corpus -> vocab -> train/held-out shards under `folder`; reused when complete."""
+    """Corpus -> vocab -> train/held-out shards under `folder`; reused when complete.
+
+    Each model has its own shard folders and its own marker (`DONE-<model>`,
+    written last, holding the settings the data was built with), so BERT's and
+    GPT's data never stand in for each other. Everything runs in this process,
+    through the same library functions as `python -m tfrecords.build_vocab` and
+    `python -m tfrecords.create_pretraining_data` (byte-identical shards).
+    Returns `{"vocab_file", "input_file", "eval_input_file"}`.
+    """
+    from tfcore.io import write_json_atomically
     from tfrecords import stdlib_corpus
-    vocab = os.path.join(folder, "vocab.txt")
-    shards = {name: os.path.join(folder, f"{name}_records") for name in ("train", "heldout")}
-    done = os.path.join(folder, "DONE")
+    train, heldout = (os.path.join(folder, name) for name in EMBEDDED_SHARD_FOLDERS[FLAGS.model])
+    marker, settings = os.path.join(folder, f"DONE-{FLAGS.model}"), embedded_data_settings()
     if FLAGS.model == "gpt":
-        return prepare_embedded_gpt_data(folder, shards, done)
-    if not os.path.exists(done):
-        print(f"Embedded default: building a corpus, vocab and shards under {folder}")
+        vocab, pattern = os.path.join(train, "vocab.json"), "*.tfrecord"
+        build = build_embedded_gpt_data
+    else:
+        vocab, pattern = os.path.join(folder, "vocab.txt"), "*"
+        build = build_embedded_bert_data
+    if not is_data_ready(marker, settings):
+        print(f"Embedded default: building a corpus, vocab and {FLAGS.model.upper()} shards "
+              f"under {folder}")
         corpus = stdlib_corpus.write_corpus(os.path.join(folder, "corpus"))
-        run_module("tfrecords.build_vocab", input_file=corpus["paths"]["train"],
-                   output_file=vocab, vocab_size=EMBEDDED_VOCAB_SIZE)
-        for name, dupe in (("train", 5), ("heldout", 1)):
-            run_module("tfrecords.create_pretraining_data", input_file=corpus["paths"][name],
-                       vocab_file=vocab, output_dir=shards[name], num_shards=2,
-                       max_seq_length=FLAGS.max_seq_length, dupe_factor=dupe,
-                       max_predictions_per_seq=FLAGS.max_predictions_per_seq,
-                       random_seed=FLAGS.seed, progress=False)
-        open(done, "w").close()
-    return {"vocab_file": vocab, "input_file": os.path.join(shards["train"], "*"),
-            "eval_input_file": os.path.join(shards["heldout"], "*")}
+        build(corpus["paths"], vocab, {"train": train, "heldout": heldout})
+        write_json_atomically(marker, settings)
+    return {"vocab_file": vocab, "input_file": os.path.join(train, pattern),
+            "eval_input_file": os.path.join(heldout, pattern)}
 
 
-def prepare_embedded_gpt_data(folder, shards, done):
-    """Character-level GPT records of the embedded corpus (vocab.json beside the train shards)."""
-    from tfrecords import stdlib_corpus
-    vocab = os.path.join(shards["train"], "vocab.json")
-    if not os.path.exists(done):
-        print(f"Embedded default: building a corpus and character shards under {folder}")
-        corpus = stdlib_corpus.write_corpus(os.path.join(folder, "corpus"))
-        for name in ("train", "heldout"):
-            extra = {"vocab_file": vocab} if name == "heldout" else {}
-            run_module("tfrecords.create_pretraining_data", input_file=corpus["paths"][name],
-                       output_dir=shards[name], num_shards=2, model="gpt", tokenizer="char",
-                       max_seq_length=FLAGS.max_seq_length, random_seed=FLAGS.seed,
-                       progress=False, **extra)
-        open(done, "w").close()
-    return {"vocab_file": vocab, "input_file": os.path.join(shards["train"], "*.tfrecord"),
-            "eval_input_file": os.path.join(shards["heldout"], "*.tfrecord")}
+def embedded_writer_configs(paths, vocab, shards):
+    """`[WriterConfig]` of the embedded shards: train (5 passes) then held-out (1 pass).
+
+    GPT's train pass learns the character vocab (written to `vocab`); the
+    held-out pass reads it, so both share one vocabulary.
+    """
+    from tfrecords.writer import WriterConfig
+    common = dict(num_shards=2, max_seq_length=FLAGS.max_seq_length, random_seed=FLAGS.seed)
+    if FLAGS.model == "gpt":
+        return [WriterConfig(input_file=paths["train"], output_dir=shards["train"], model="gpt",
+                             tokenizer="char", **common),
+                WriterConfig(input_file=paths["heldout"], output_dir=shards["heldout"],
+                             model="gpt", tokenizer="char", vocab_file=vocab, **common)]
+    return [WriterConfig(input_file=paths[name], vocab_file=vocab, output_dir=shards[name],
+                         dupe_factor=dupe, max_predictions_per_seq=FLAGS.max_predictions_per_seq,
+                         **common)
+            for name, dupe in (("train", 5), ("heldout", 1))]
+
+
+def build_embedded_bert_data(paths, vocab, shards):
+    """WordPiece vocab of the train corpus, then masked-LM + NSP shards."""
+    from tfrecords.build_vocab import build_vocab
+    from tfrecords.writer import write_pretraining_data
+    build_vocab(paths["train"], vocab, vocab_size=EMBEDDED_VOCAB_SIZE)
+    for config in embedded_writer_configs(paths, vocab, shards):
+        write_pretraining_data(config)
+
+
+def build_embedded_gpt_data(paths, vocab, shards):
+    """Character-level GPT shards (the vocab.json lands beside the train shards)."""
+    from tfrecords.writer import write_pretraining_data
+    for config in embedded_writer_configs(paths, vocab, shards):
+        write_pretraining_data(config)
 
 
 def gpt_config(vocab_size=None):
@@ -380,6 +437,7 @@ def export(model, vocab_file, export_dir):
 def main(argv):
     """Runs `pretrain()`; known failures end with one clear line instead of a traceback."""
     del argv
+    apply_default_output_dir()
     if is_embedded_default():
         apply_embedded_defaults()
     validate_flags()  # Usage errors come before TensorFlow's import (seconds).
@@ -394,10 +452,76 @@ def main(argv):
         sys.exit(f"ERROR: {e.message.strip()}")
 
 
+def train(trainer, train_fn, schedule, output_dir, chief):
+    """Trains to --num_train_steps; returns the `train` metrics, or None if nothing was left."""
+    from tfcore import reporting
+    step_batch = FLAGS.train_batch_size * FLAGS.grad_accum_steps
+    reporter = reporting.TrainingReporter(
+        FLAGS.num_train_steps, os.path.join(output_dir, "train") if chief else None,
+        tokens_per_step=step_batch * FLAGS.max_seq_length,
+        examples_per_step=step_batch, learning_rate=schedule)
+    metrics = trainer.fit(train_fn, FLAGS.num_train_steps, output_dir,
+                          FLAGS.save_checkpoints_steps, FLAGS.keep_checkpoint_max,
+                          on_execution=reporter)
+    reporter.close()
+    if not metrics:  # fit returns {} when the checkpoint is already at the last step
+        print(f"Already at step {trainer.step} (--num_train_steps={FLAGS.num_train_steps}), "
+              "nothing to train.")
+        return None
+    metrics.update(reporter.throughput())
+    return metrics
+
+
+def merged_metrics(metrics_path, results):
+    """`results` over the earlier metrics.json: sections this run did not produce are kept.
+
+    A rerun that trains nothing has no `train` section of its own; the earlier
+    run's figures stay instead of being replaced by zeros.
+    """
+    try:
+        with open(metrics_path, encoding="utf-8") as f:
+            merged = json.load(f)
+    except (OSError, ValueError):
+        return results
+    merged = merged if isinstance(merged, dict) else {}
+    merged.update(results)
+    return merged
+
+
+def tokenizer_of_init_checkpoint(model):
+    """The vocab file of the --init_checkpoint folder (GPT: also its merges.txt), or None."""
+    if FLAGS.model != "gpt":
+        return model.vocab_file
+    found = {os.path.basename(path): path for path in model.tokenizer_files}
+    if "merges.txt" in found and not FLAGS.merges_file:
+        FLAGS.merges_file = found["merges.txt"]
+    return found.get("vocab.json")
+
+
+def save_pretrained_folder(model, output_dir, vocab_file):
+    """Writes what `from_pretrained` reads into `output_dir`, beside the trainer checkpoints.
+
+    BERT: Google's bert_config.json, bert_model.ckpt.* and vocab.txt (the
+    trainer's `checkpoint` state file and ckpt-N are different names, so resume
+    is untouched). GPT: Hugging Face's config.json, model.safetensors and the
+    tokenizer as vocab.json (+ merges.txt).
+    """
+    if FLAGS.model == "gpt":
+        files = {}
+        if vocab_file:
+            files["vocab.json"] = vocab_file
+            if FLAGS.merges_file:
+                files["merges.txt"] = FLAGS.merges_file
+        model.save_pretrained(output_dir, tokenizer_files=files)
+    else:
+        model.save_pretrained(output_dir, vocab_file=vocab_file)
+    logging.info("Wrote the pretrained %s folder %s", FLAGS.model, output_dir)
+
+
 def pretrain():
     """Trains, evaluates and exports as the (validated) flags say."""
     import tensorflow as tf
-    from tfcore import distribute, experiment, reporting, training
+    from tfcore import cli, distribute, experiment, reporting, training
     from tfcore.io import write_json_atomically
     gpt = FLAGS.model == "gpt"
 
@@ -407,6 +531,9 @@ def pretrain():
                                        FLAGS.tpu_name)
     chief = distribute.is_chief(strategy)
     output_dir = FLAGS.output_dir
+    if chief:
+        # Before the embedded default fills in --input_file: the record repeats the run as given.
+        cli.write_run_record(output_dir, "run_pretraining.py")
     vocab_file = FLAGS.vocab_file
     if is_embedded_default():
         data = prepare_embedded_data(os.path.join(output_dir, "data"))
@@ -418,23 +545,16 @@ def pretrain():
     has_own_checkpoint = tf.train.latest_checkpoint(output_dir) is not None
     if FLAGS.init_checkpoint and not has_own_checkpoint:
         model.load_pretrained_weights(FLAGS.init_checkpoint)
-        vocab_file = vocab_file or model.vocab_file
+        vocab_file = vocab_file or tokenizer_of_init_checkpoint(model)
     trainer = training.Trainer(model, optimizer, pretraining_task(), strategy,
                                FLAGS.grad_accum_steps, FLAGS.clip_norm or None,
                                FLAGS.steps_per_execution, FLAGS.jit_compile)
     train_fn, eval_fn = gpt_datasets() if gpt else bert_datasets()
-    results = {"steps": 0}
+    results = {}
     if FLAGS.do_train:
-        step_batch = FLAGS.train_batch_size * FLAGS.grad_accum_steps
-        reporter = reporting.TrainingReporter(
-            FLAGS.num_train_steps, os.path.join(output_dir, "train") if chief else None,
-            tokens_per_step=step_batch * FLAGS.max_seq_length,
-            examples_per_step=step_batch, learning_rate=schedule)
-        results["train"] = trainer.fit(train_fn, FLAGS.num_train_steps, output_dir,
-                                       FLAGS.save_checkpoints_steps, FLAGS.keep_checkpoint_max,
-                                       on_execution=reporter)
-        results["train"].update(reporter.throughput())
-        reporter.close()
+        train_metrics = train(trainer, train_fn, schedule, output_dir, chief)
+        if train_metrics is not None:
+            results["train"] = train_metrics
     else:
         trainer.restore_or_initialize(output_dir, FLAGS.keep_checkpoint_max)
     results["steps"] = trainer.step
@@ -446,10 +566,15 @@ def pretrain():
             baseline, token = masked_lm_baseline(train_fn, eval_fn, FLAGS.max_eval_steps)
             results["eval"]["masked_lm_accuracy_baseline"] = baseline
             results["eval"]["most_frequent_masked_token_id"] = token
+        if chief:
+            reporting.write_scalars(os.path.join(output_dir, "eval"), trainer.step,
+                                    results["eval"])
     if not chief:
         return
     metrics_path = os.path.join(output_dir, "metrics.json")
+    results = merged_metrics(metrics_path, results)
     write_json_atomically(metrics_path, results)
+    save_pretrained_folder(model, output_dir, vocab_file)
     export_dir = None
     if FLAGS.do_export and vocab_file:
         export_dir = export(model, vocab_file, FLAGS.export_dir
@@ -464,7 +589,8 @@ def print_summary(results, output_dir, metrics_path, export_dir, seconds):
         rows += [(f"{section}.{k}", v) for k, v in sorted(results.get(section, {}).items())]
     print("\n" + summary_table(rows))
     print(f"\nFinished in {seconds:.0f} s.")
-    print(f"  checkpoints:  {output_dir}")
+    print(f"  checkpoints:  {output_dir}  (also a pretrained folder: from_pretrained, "
+          f"{'tfgpt.generate --checkpoint_dir' if FLAGS.model == 'gpt' else '--init_checkpoint'})")
     print(f"  TensorBoard:  tensorboard --logdir {output_dir}")
     print(f"  metrics:      {metrics_path}")
     if export_dir:
@@ -474,4 +600,5 @@ def print_summary(results, output_dir, metrics_path, export_dir, seconds):
 
 
 if __name__ == "__main__":
-    app.run(main)
+    from tfcore.cli import run_main
+    run_main(main)

@@ -214,25 +214,60 @@ def test_truncated_shard_names_the_file_or_is_skipped(data, tmp_path):
     assert "train-0.tfrecord" in result.stderr
 
 
-def test_gpt_embedded_default_trains_and_exports_a_generator(tmp_path):
-    output_dir = str(tmp_path / "gpt")
-    args = [sys.executable, os.path.join(REPO_ROOT, "run_pretraining.py"), "--model=gpt",
-            f"--output_dir={output_dir}", "--num_train_steps=30", "--num_warmup_steps=5",
-            "--save_checkpoints_steps=30", "--max_eval_steps=5"]
-    result = run(args)
+def run_in(folder, args, timeout=300):
+    """Runs `args` with `folder` as the working directory (as a user types in a shell)."""
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=REPO_ROOT)
+    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
+                            cwd=str(folder))
+    assert result.returncode == 0, result.stderr[-4000:]
+    return result
+
+
+def same_bytes(folder_a, folder_b, pattern=".tfrecord"):
+    names = sorted(n for n in os.listdir(folder_a) if n.endswith(pattern))
+    assert names and names == sorted(n for n in os.listdir(folder_b) if n.endswith(pattern))
+    return all(open(os.path.join(folder_a, n), "rb").read()
+               == open(os.path.join(folder_b, n), "rb").read() for n in names)
+
+
+def test_gpt_after_bert_in_the_same_folder_trains_generates_and_exports(tmp_path):
+    script = os.path.join(REPO_ROOT, "run_pretraining.py")
+    # BERT's default first, with few steps: it must leave nothing GPT could mistake for its data.
+    run_in(tmp_path, [sys.executable, script, "--num_train_steps=2",
+           "--num_warmup_steps=1", "--save_checkpoints_steps=2",
+           "--max_eval_steps=1", "--nodo_export"])
+    assert os.path.exists(tmp_path / "pretraining_output" / "bert_config.json")
+    result = run_in(tmp_path, [sys.executable, script, "--model=gpt", "--num_train_steps=30",
+                               "--num_warmup_steps=5", "--save_checkpoints_steps=30",
+                               "--max_eval_steps=5"])
+    output_dir = tmp_path / "gpt_output"
     assert "prompt -> generated text" in result.stdout
-    metrics = json.load(open(os.path.join(output_dir, "metrics.json")))
+    metrics = json.load(open(output_dir / "metrics.json"))
     assert metrics["steps"] == 30
-    vocab = json.load(open(os.path.join(output_dir, "data", "train_records", "vocab.json")))
+    vocab = json.load(open(output_dir / "data" / "gpt_train_records" / "vocab.json"))
     # Better than a uniform guess over the characters after 30 steps.
     assert metrics["eval"]["lm_loss"] < np.log(len(vocab))
+    # The output folder is a Hugging Face GPT-2 folder: generate reads it as it is.
+    assert json.load(open(output_dir / "vocab.json")) == vocab
+    generated = run_in(tmp_path, [sys.executable, "-m", "tfgpt.generate",
+                                  "--checkpoint_dir=gpt_output", "--prompt=The ",
+                                  "--max_new_tokens=6", "--seed=1"])
+    assert generated.stdout.startswith("The ") and len(generated.stdout.rstrip("\n")) > 4
+    # In-process data writing gives the CLI's bytes for the same settings.
+    cli = tmp_path / "cli_heldout"
+    run_in(tmp_path, [sys.executable, "-m", "tfrecords.create_pretraining_data",
+                      f"--input_file={output_dir / 'data' / 'corpus' / 'heldout.txt'}",
+                      f"--vocab_file={output_dir / 'data' / 'gpt_train_records' / 'vocab.json'}",
+                      f"--output_dir={cli}", "--num_shards=2", "--model=gpt", "--tokenizer=char",
+                      "--max_seq_length=64", "--random_seed=12345", "--noprogress"])
+    assert same_bytes(cli, output_dir / "data" / "gpt_heldout_records")
     script = ("import sys, tensorflow as tf, tensorflow_text\n"
               "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
               "out = f(prompt=tf.constant(['The ', '']), max_new_tokens=tf.constant(8),\n"
               "        temperature=tf.constant(1.0), seed=tf.constant(3))['text'].numpy()\n"
               "assert not [m for m in sys.modules if m.startswith(('tfgpt', 'tfcore'))]\n"
               "print(repr([t.decode('utf-8') for t in out]))\n")
-    served = subprocess.run([sys.executable, "-c", script, os.path.join(output_dir, "saved_model")],
+    served = subprocess.run([sys.executable, "-c", script, str(output_dir / "saved_model")],
                             capture_output=True, text=True, cwd=str(tmp_path), timeout=300)
     assert served.returncode == 0, served.stderr[-3000:]
     texts = ast.literal_eval(served.stdout.strip().splitlines()[-1])
@@ -246,3 +281,100 @@ def test_quick_start_default_learns_beyond_the_most_frequent_token(tmp_path):
          f"--output_dir={output_dir}"], timeout=600)
     metrics = json.load(open(os.path.join(output_dir, "metrics.json")))["eval"]
     assert metrics["masked_lm_accuracy"] > 1.5 * metrics["masked_lm_accuracy_baseline"], metrics
+
+
+def trainer_weights(prefix, config):
+    """A BertPretrainer restored by TensorFlow's own object-based restore of a trainer ckpt."""
+    from tfbert import BertConfig, BertPretrainer
+    model = BertPretrainer(BertConfig(**config))
+    ids = np.ones((1, SEQ), np.int32)
+    model({"input_ids": ids, "segment_ids": 0 * ids, "input_mask": ids,
+           "masked_lm_positions": np.zeros((1, PREDICTIONS), np.int32)})
+    tf.train.Checkpoint(model=model).restore(prefix).expect_partial()
+    return model
+
+
+@pytest.fixture(scope="module")
+def pretrained(data, tmp_path_factory):
+    """The output folder of a finished run (train, eval, export) on the small records."""
+    out = str(tmp_path_factory.mktemp("pretrained") / "out")
+    run(command(data, out))
+    return out
+
+
+def test_output_folder_is_a_pretrained_folder_and_a_rerun_keeps_it(data, pretrained):
+    from tfbert import BertModel, BertPretrainer
+    out = pretrained
+    assert tf.train.latest_checkpoint(out).endswith("ckpt-12")  # resume state untouched
+    for name in ("bert_config.json", "bert_model.ckpt.index", "vocab.txt", "flags.txt"):
+        assert os.path.exists(os.path.join(out, name)), name
+    assert [n for n in os.listdir(os.path.join(out, "eval")) if "tfevents" in n]
+    expected = trainer_weights(os.path.join(out, "ckpt-12"), CONFIG)
+    loaded = BertPretrainer.from_pretrained(out)
+    for ours, theirs in zip(loaded.weights, expected.weights):
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=ours.path)
+    # The trainer's own checkpoint prefix, given a config, loads the same weights.
+    encoder = BertModel.from_pretrained(os.path.join(out, "ckpt-12"),
+                                        config=data["bert_config_file"])
+    np.testing.assert_array_equal(encoder.embedding.word_embeddings.numpy(),
+                                  expected.bert.embedding.word_embeddings.numpy())
+    first = json.load(open(os.path.join(out, "metrics.json")))
+    assert first["train"]["tokens_per_second"] > 0
+
+    # The same run again, from its flag record: nothing to train, the figures stay.
+    flagfile = os.path.join(out, "flags.txt")
+    assert f"--output_dir={out}" in open(flagfile).read()
+    again = run([sys.executable, os.path.join(REPO_ROOT, "run_pretraining.py"),
+                 f"--flagfile={flagfile}"])
+    assert "Already at step 12" in again.stdout and "nothing to train" in again.stdout
+    second = json.load(open(os.path.join(out, "metrics.json")))
+    assert second["train"] == first["train"] and second["steps"] == 12
+    assert tf.train.latest_checkpoint(out).endswith("ckpt-12")
+
+
+def classifier_command(out, init, **extra):
+    tsv = os.path.join(os.path.dirname(out), "train.tsv")
+    with open(tsv, "w") as f:
+        f.write("sentence\tlabel\nthe cat sat .\t1\na dog ran !\t0\nthe mat .\t1\na cat !\t0\n")
+    flags = dict(init_checkpoint=init, train_file=tsv, eval_file=tsv, text_column="sentence",
+                 label_column="label", do_train=True, do_eval=True, num_train_epochs=1,
+                 train_batch_size=4, max_seq_length=SEQ, learning_rate=1e-12, weight_decay=0,
+                 output_dir=out)
+    flags.update(extra)
+    return [sys.executable, os.path.join(REPO_ROOT, "run_classifier.py")] + [
+        f"--{k}" if v is True else f"--{k}={v}" for k, v in flags.items()]
+
+
+def encoder_embeddings_of_classifier(out):
+    """The word embeddings the classifier run ended with, read from its trainer checkpoint."""
+    from tfbert import BertClassifier, BertConfig
+    model = BertClassifier(BertConfig(**CONFIG), num_labels=2)
+    ids = np.ones((1, SEQ), np.int32)
+    model({"input_ids": ids, "segment_ids": 0 * ids, "input_mask": ids})
+    tf.train.Checkpoint(model=model).restore(tf.train.latest_checkpoint(out)).expect_partial()
+    return model.bert.embedding.word_embeddings.numpy()
+
+
+def test_run_classifier_starts_from_the_pretraining_folder_and_its_ckpt(data, pretrained,
+                                                                       tmp_path):
+    pre = pretrained
+    pretrained = tf.train.load_checkpoint(os.path.join(pre, "bert_model.ckpt")).get_tensor(
+        "bert/embeddings/word_embeddings")
+    # The folder as it is (config and vocab from it) ...
+    folder_run = str(tmp_path / "from_folder")
+    run(classifier_command(folder_run, pre, do_export=False))
+    # ... and a trainer prefix copied where no config or vocab is, given by flags.
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    for name in os.listdir(pre):
+        if name.startswith("ckpt-12."):
+            (bare / name).write_bytes(open(os.path.join(pre, name), "rb").read())
+    prefix_run = str(tmp_path / "from_prefix")
+    run(classifier_command(prefix_run, str(bare / "ckpt-12"), do_export=False,
+                           bert_config_file=data["bert_config_file"],
+                           vocab_file=data["vocab_file"]))
+    for out in (folder_run, prefix_run):
+        # lr 1e-12: one step leaves the encoder where the pretraining ended.
+        np.testing.assert_allclose(encoder_embeddings_of_classifier(out), pretrained,
+                                   atol=1e-6, err_msg=out)
+        assert np.abs(pretrained).max() > 0.01

@@ -9,6 +9,13 @@ the error lists missing, unexpected and mis-shaped names. The exception is a
 head the checkpoint lacks (classifier, MLM/NSP heads, pooler): it keeps its
 fresh initialisation and is named in a warning.
 
+A trainer checkpoint (`ckpt-N` of `tfcore.training.Trainer`: an
+object-based `tf.train.Checkpoint` of the model, its optimizer and RNG
+states) is read through its object graph: every variable reachable from the
+`model` node is named by its Keras path (`bert/layer_0/attention/query/kernel`,
+`bert_pretrainer/masked_lm/output_bias`), which maps onto our names; optimizer
+slots, the step and RNG states are not model weights and are ignored.
+
 `save_pretrained` writes Google's layout (`bert_config.json`,
 `bert_model.ckpt.*` with Google's variable names, `vocab.txt`), so a saved
 folder also loads in Google's TF1 code.
@@ -30,6 +37,8 @@ from tfcore.modeling import named_weights
 
 GOOGLE_CONFIG, HF_CONFIG = "bert_config.json", "config.json"
 GOOGLE_CHECKPOINT = "bert_model.ckpt"
+# The entry that makes a TF checkpoint object-based (tf.train.Checkpoint, not TF1's Saver).
+OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 HF_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 VOCAB_FILE = "vocab.txt"
 
@@ -40,6 +49,8 @@ OPTIONAL_PREFIXES = ("masked_lm/", "next_sentence/", "classifier/", "bert/pooler
 IGNORED = [re.compile(p) for p in (
     r"(^|/)adam_[mv]$", r"(^|/)(global_step|good_steps|loss_scale)$",
     r"position_ids$", r"^cls\.predictions\.decoder\.(weight|bias)$",
+    # Keras dropout RNG state inside a trainer checkpoint's model (not a weight).
+    r"(^|/)seed_generator(_\d+)?(/|$)",
 )]
 
 
@@ -103,10 +114,17 @@ def _normalise_hf_key(key):
 
 
 def _find_tf_checkpoint(path):
-    """Returns a TF checkpoint prefix for a folder or prefix, or None."""
+    """Returns a TF checkpoint prefix for a folder or prefix, or None.
+
+    In a folder, Google's `bert_model.ckpt` comes first: a pretraining output
+    folder holds it (the exported weights) beside the trainer's `ckpt-N`.
+    """
     if os.path.exists(path + ".index"):
         return path
     if os.path.isdir(path):
+        google = os.path.join(path, GOOGLE_CHECKPOINT)
+        if os.path.exists(google + ".index"):
+            return google
         latest = tf.train.latest_checkpoint(path)
         if latest:
             return latest
@@ -117,8 +135,48 @@ def _find_tf_checkpoint(path):
 
 
 def _read_tf_checkpoint(prefix):
+    """`(format, arrays)`: "google" (name-based, TF1) or "trainer" (object-based, ours)."""
     reader = tf.train.load_checkpoint(prefix)
-    return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()}
+    names = reader.get_variable_to_shape_map()
+    if OBJECT_GRAPH_KEY in names:
+        return "trainer", _read_trainer_checkpoint(reader, prefix)
+    return "google", {name: reader.get_tensor(name) for name in names}
+
+
+def _model_variables(graph, prefix):
+    """`{checkpoint key: Keras path}` of the variables under the object graph's `model` node.
+
+    The trainer saves `tf.train.Checkpoint(model=..., optimizer=..., rng_states=...)`;
+    a variable is stored once, under whichever path reached it first (often the
+    optimizer's list), so the keys say nothing about the model. The attribute's
+    `full_name` is the variable's Keras path, wherever it is stored.
+    """
+    root = graph.nodes[0]
+    model = [child.node_id for child in root.children if child.local_name == "model"]
+    if not model:
+        raise ValueError(f"{prefix} is an object-based checkpoint without a 'model' entry: "
+                         "expected a trainer checkpoint (ckpt-N) of run_pretraining.py or "
+                         "run_classifier.py.")
+    found, seen, stack = {}, set(model), list(model)
+    while stack:
+        node = graph.nodes[stack.pop()]
+        for attribute in node.attributes:
+            if attribute.name == "VARIABLE_VALUE":
+                found[attribute.checkpoint_key] = attribute.full_name
+        for child in node.children:
+            if child.node_id not in seen:
+                seen.add(child.node_id)
+                stack.append(child.node_id)
+    return found
+
+
+def _read_trainer_checkpoint(reader, prefix):
+    """`{Keras path: array}` of the model's variables in a trainer checkpoint."""
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor(OBJECT_GRAPH_KEY))
+    return {path: reader.get_tensor(key)
+            for key, path in _model_variables(graph, prefix).items()}
 
 
 def _read_safetensors(path):
@@ -156,20 +214,21 @@ def _read_hf_weights(folder):
             for k, v in state.items()}
 
 
-def read_checkpoint(path):
-    """Reads weights and config from a Google, Hugging Face or our own folder.
+def read_weights(path):
+    """Reads the weights of a Google, Hugging Face, trainer or our own checkpoint.
 
     Args:
-      path: a folder, or a TF checkpoint prefix such as `.../bert_model.ckpt`.
+      path: a folder, or a TF checkpoint prefix such as `.../bert_model.ckpt`
+        or a trainer's `.../ckpt-600`.
     Returns:
-      `(format, arrays, config_path, folder)`: format is "google" or "hf";
-      arrays maps stored names to NumPy arrays.
+      `(format, arrays, folder)`: format is "google", "hf" or "trainer"; arrays
+      maps stored names (for "trainer": Keras paths) to NumPy arrays.
     """
     path = os.fspath(path)
     folder = path if os.path.isdir(path) else os.path.dirname(path)
     prefix = _find_tf_checkpoint(path)
     if prefix is not None:
-        fmt, arrays = "google", _read_tf_checkpoint(prefix)
+        fmt, arrays = _read_tf_checkpoint(prefix)
     elif any(os.path.exists(os.path.join(folder, f)) for f in HF_WEIGHT_FILES):
         fmt, arrays = "hf", _read_hf_weights(folder)
     else:
@@ -177,12 +236,28 @@ def read_checkpoint(path):
             f"No BERT checkpoint found at {path}: looked for a TF checkpoint "
             f"({GOOGLE_CHECKPOINT}.index or any *.index, or a 'checkpoint' file) and for "
             f"Hugging Face weights ({', '.join(HF_WEIGHT_FILES)}).")
+    return fmt, arrays, folder
+
+
+def find_config(folder):
+    """The `bert_config.json` (else `config.json`) in `folder`; FileNotFoundError if none."""
     for name in (GOOGLE_CONFIG, HF_CONFIG):
         config_path = os.path.join(folder, name)
         if os.path.exists(config_path):
-            return fmt, arrays, config_path, folder
+            return config_path
     raise FileNotFoundError(
-        f"No config next to the checkpoint in {folder}: looked for {GOOGLE_CONFIG} and {HF_CONFIG}.")
+        f"No config next to the checkpoint in {folder}: looked for {GOOGLE_CONFIG} and "
+        f"{HF_CONFIG}. Pass the config (--bert_config_file, or config= in Python).")
+
+
+def read_checkpoint(path):
+    """`read_weights(path)` and the config beside it.
+
+    Returns:
+      `(format, arrays, config_path, folder)`; see `read_weights`.
+    """
+    fmt, arrays, folder = read_weights(path)
+    return fmt, arrays, find_config(folder), folder
 
 
 # ---------------------------------------------------------------- mapping
@@ -192,11 +267,49 @@ def _ignored(name):
     return any(p.search(name) for p in IGNORED)
 
 
+def _trainer_name(path, ours):
+    """Our name of a trainer checkpoint's Keras path, or None.
+
+    Keras paths start with the model that built the weight: the encoder is
+    `bert` inside our pretrainer and classifier, its heads sit under the
+    outer model (`bert_pretrainer/masked_lm/...`), and a bare encoder has its
+    own name (`bert_model/embeddings/...`). The longest tail that is one of
+    our names wins; failing that, the path is read as a bare encoder's.
+    """
+    pieces = path.split("/")
+    for start in range(len(pieces)):
+        tail = "/".join(pieces[start:])
+        if tail in ours:
+            return tail
+    encoder = "/".join(["bert"] + pieces[1:])
+    return encoder if encoder in ours else None
+
+
+def _trainer_to_canonical(arrays, num_layers):
+    """Trainer checkpoint `{Keras path: array}` -> `(canonical, unexpected)`; no transposes."""
+    ours = {row[0] for row in _table(num_layers)}
+    canonical, unexpected, sources = {}, [], {}
+    for path, value in arrays.items():
+        if _ignored(path):
+            continue
+        name = _trainer_name(path, ours)
+        if name is None:
+            unexpected.append(path)
+        elif name in canonical:
+            # Two stored variables for one weight: refuse rather than pick one.
+            unexpected.append(f"{path} (also {sources[name]}, both read as {name})")
+        else:
+            canonical[name], sources[name] = np.asarray(value), path
+    return canonical, unexpected
+
+
 def to_canonical(arrays, fmt, num_layers):
     """Maps stored names to ours (transposing where needed).
 
     Returns `(canonical_arrays, unexpected_names)`; ignored entries are dropped.
     """
+    if fmt == "trainer":
+        return _trainer_to_canonical(arrays, num_layers)
     column = 1 if fmt == "google" else 2
     table = {row[column]: (row[0], row[3] if fmt == "google" else row[4])
              for row in _table(num_layers)}
@@ -282,14 +395,25 @@ class PretrainedMixin:
         raise NotImplementedError
 
     @classmethod
-    def from_pretrained(cls, path, **kwargs):
-        """Builds the model from a Google TF1, Hugging Face or saved folder.
+    def from_pretrained(cls, path, config=None, **kwargs):
+        """Builds the model from a Google TF1, Hugging Face, trainer or saved checkpoint.
+
+        Args:
+          path: a folder, or a checkpoint prefix (`.../bert_model.ckpt`, a
+            trainer's `.../ckpt-600`).
+          config: a `BertConfig` or the path of its JSON file; default: the
+            `bert_config.json` (else `config.json`) beside the checkpoint.
 
         Example:
             model = BertModel.from_pretrained("uncased_L-12_H-768_A-12")
+            model = BertModel.from_pretrained("pretraining_output/ckpt-600",
+                                              config="pretraining_output/bert_config.json")
         """
-        fmt, arrays, config_path, folder = read_checkpoint(path)
-        config = BertConfig.from_json_file(config_path)
+        fmt, arrays, folder = read_weights(path)
+        if config is None:
+            config = find_config(folder)
+        if not isinstance(config, BertConfig):
+            config = BertConfig.from_json_file(config)
         canonical, unexpected = to_canonical(arrays, fmt, config.num_hidden_layers)
         model = cls(config, **cls._kwargs_from_checkpoint(canonical, kwargs))
         model._assign(canonical, unexpected, path, folder)
@@ -300,7 +424,7 @@ class PretrainedMixin:
 
         Returns the names of the weights the checkpoint did not have.
         """
-        fmt, arrays, _, folder = read_checkpoint(path)
+        fmt, arrays, folder = read_weights(path)  # the model has its config already
         canonical, unexpected = to_canonical(arrays, fmt, self.config.num_hidden_layers)
         return self._assign(canonical, unexpected, path, folder)
 

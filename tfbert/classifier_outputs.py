@@ -106,6 +106,7 @@ class BestCheckpoint:
         complete = [c for c in candidates if os.path.isfile(os.path.join(c, BEST_JSON))]
         if not os.path.exists(self.folder) and complete:
             os.replace(complete[0], self.folder)
+            publish_permissions(self.folder)  # a staged copy the kill left unpublished
             with open(os.path.join(self.folder, BEST_JSON), encoding="utf-8") as f:
                 self.state = json.load(f)
         for tmp in leftovers:

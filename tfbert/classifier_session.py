@@ -4,7 +4,10 @@
 returns the results dict it also writes to `output_dir/metrics.json`.
 Which weights are evaluated, predicted with and exported: `best/` when it
 exists (unless this run trained without `--do_eval`), else the latest
-checkpoint in `output_dir`, else `--init_checkpoint`.
+checkpoint in `output_dir`, else `--init_checkpoint`. Evaluations (periodic
+and final) also go to TensorBoard events under `output_dir/eval`. Sections of
+an earlier `metrics.json` that this run did not produce (the `train` figures
+of a rerun with nothing left to train) are kept.
 
 Example:
 
@@ -34,6 +37,35 @@ from tfcore import distribute, experiment, reporting, training
 from tfcore.io import write_json_atomically
 
 EVAL_HISTORY = "eval_history.json"
+EVAL_EVENTS = "eval"  # TensorBoard events of the evaluations, beside train/
+# metrics.json sections a run without them keeps from the earlier metrics.json: they
+# describe the training of the weights this run used. (Not eval/predict: after more
+# training they would describe older weights.)
+KEPT_SECTIONS = ("train", "eval_history")
+
+
+def merged_results(path, results):
+    """`results` over the earlier metrics.json at `path` (if any), for a rerun.
+
+    A section in KEPT_SECTIONS that this run did not produce (`train` when
+    the checkpoint was already at the last step, or in a run that only
+    evaluates or predicts) is the earlier run's.
+    """
+    if not os.path.exists(path):
+        return results
+    try:
+        with open(path, encoding="utf-8") as f:
+            earlier = json.load(f)
+    except (OSError, ValueError) as e:
+        logging.warning("%s: not read (%s); it is replaced by this run's results.", path, e)
+        return results
+    if not isinstance(earlier, dict):
+        return results
+    merged = dict(results)
+    for section in KEPT_SECTIONS:
+        if section not in merged and section in earlier:
+            merged[section] = earlier[section]
+    return merged
 
 
 class ClassifierSession:
@@ -47,13 +79,17 @@ class ClassifierSession:
     def _path(self, name):
         return os.path.join(self.out, name)
 
-    def run(self):
+    def run(self, record=None):
+        """Does the run; `record(output_dir)` (e.g. writing flags.txt) is called by the
+        chief once the data and model are checked, before anything else is written."""
         a = self.args
         experiment.configure_runtime(a.dtype, a.deterministic, a.seed)
         self.strategy = distribute.get_strategy("tpu" if a.use_tpu else a.strategy, a.tpu_name)
         self.chief = distribute.is_chief(self.strategy)
         self._load_data()
         self._build()
+        if self.chief and record:
+            record(self.out)
         if a.do_train:
             self._train()
         elif self.has_own_checkpoint:
@@ -70,6 +106,7 @@ class ClassifierSession:
                 self.model, self.tokenizer, self.space.names, a.max_seq_length,
                 self.data.has_text_b, self.space.separator).save(export_dir)
         if self.chief:
+            self.results = merged_results(self._path("metrics.json"), self.results)
             write_json_atomically(self._path("metrics.json"), self.results)
             self.results["files"]["metrics"] = self._path("metrics.json")
             self.results["files"]["tensorboard"] = f"tensorboard --logdir {self.out}"
@@ -159,6 +196,7 @@ class ClassifierSession:
                                                  self.files.vocab_file, self.space)
             if self.chief:
                 write_json_atomically(self._path(EVAL_HISTORY), history)
+                reporting.write_scalars(self._path(EVAL_EVENTS), step, metrics)
             logging.info("Step %d: eval %s = %.4f%s", step, self.metric, metrics[self.metric],
                          " (best so far: saved to best/)" if improved else "")
 
@@ -177,11 +215,15 @@ class ClassifierSession:
         seconds = time.perf_counter() - start
         reporter.close()
         self.step = self.trainer.step
+        self.results["eval_history"] = history
+        if not last:  # fit returns {} when the checkpoint is already at the last step
+            logging.info("Already at step %d of %d: nothing to train; metrics.json keeps the "
+                         "earlier run's train figures.", self.step, self.num_train_steps)
+            return
         self.results["train"] = dict(last, **reporter.throughput(),
                                      seconds=seconds - callback.eval_seconds,
                                      eval_seconds=callback.eval_seconds,
                                      examples=len(self.data.splits["train"]))
-        self.results["eval_history"] = history
 
     def _read_history(self):
         path = self._path(EVAL_HISTORY)
@@ -208,10 +250,13 @@ class ClassifierSession:
     def _evaluate(self):
         a = self.args
         if a.do_train and self.best and "metrics" in self.best.state:
+            # The best periodic evaluation: already in the eval events at its step.
             metrics = dict(self.best.state["metrics"])
         else:
             logits = predict_logits(self.model, self._dataset("eval", a.eval_batch_size))
             metrics = compute_metrics(self.space.task_type, logits, self.data.labels["eval"])
+            if self.chief:
+                reporting.write_scalars(self._path(EVAL_EVENTS), self.step, metrics)
         metrics["examples"] = len(self.data.splits["eval"])
         self.results["eval"] = metrics
         if self.chief:

@@ -35,6 +35,8 @@ It loads with only `tensorflow` and `tensorflow_text` imported:
     model.signatures["serving_default"](text=tf.constant(["hello world"]))["embedding"]
 """
 
+import os
+
 import tensorflow as tf
 from absl import app, flags, logging
 
@@ -179,12 +181,33 @@ def define_flags():
                       "Weights and compute of the export. bfloat16 halves the weights and "
                       "served BERT-base ~1.4x faster on this CPU (avx512_bf16; "
                       "bench/RESULTS.md), at bf16 rounding of the embeddings.")
-    flags.mark_flags_as_required(["model_dir", "output_dir"])
+    flags.DEFINE_string("preprocessor_dir", None, "Also write the matching TF Hub "
+                        "preprocessor (text -> input_word_ids, input_mask, input_type_ids).")
+
+
+def check_flags(argv):
+    """Usage errors before any model is read."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    for name in ("model_dir", "output_dir"):
+        if not FLAGS[name].value:
+            raise app.UsageError(f"--{name} is required.")
+    if not os.path.exists(FLAGS.model_dir):
+        raise app.UsageError(f"--model_dir={FLAGS.model_dir}: no such folder or checkpoint.")
+    if FLAGS.max_seq_length < 3:
+        raise app.UsageError(f"--max_seq_length must be >= 3 ([CLS] text [SEP]), got "
+                             f"{FLAGS.max_seq_length}.")
+    if FLAGS.vocab_file and not os.path.isfile(FLAGS.vocab_file):
+        raise app.UsageError(f"--vocab_file={FLAGS.vocab_file}: no such file.")
 
 
 def main(argv):
-    del argv
-    model = BertModel.from_pretrained(FLAGS.model_dir, dtype=FLAGS.dtype)
+    """Checks the flags, then writes the encoder (and the preprocessor) SavedModels."""
+    check_flags(argv)
+    try:
+        model = BertModel.from_pretrained(FLAGS.model_dir, dtype=FLAGS.dtype)
+    except FileNotFoundError as e:
+        raise app.UsageError(f"--model_dir={FLAGS.model_dir}: {e}") from None
     vocab_file = FLAGS.vocab_file or model.vocab_file
     if not vocab_file:
         raise app.UsageError(f"No vocab.txt in {FLAGS.model_dir}: pass --vocab_file.")
@@ -193,8 +216,13 @@ def main(argv):
         FLAGS.output_dir)
     logging.info("Wrote %s", path)
     print(f"SavedModel with signatures serving_default(text) and encode(ids): {path}")
+    if FLAGS.preprocessor_dir:
+        path = PreprocessorExport(tokenizer, FLAGS.max_seq_length).save(FLAGS.preprocessor_dir)
+        print(f"TF Hub preprocessor (text -> input_word_ids, input_mask, input_type_ids): "
+              f"{path}")
 
 
 if __name__ == "__main__":
+    from tfcore.cli import run_main
     define_flags()
-    app.run(main)
+    run_main(main)

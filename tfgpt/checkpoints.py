@@ -164,15 +164,21 @@ def to_hf_arrays(model_weights, num_layers, use_bias=True):
 
 
 def save_hf_folder(model_weights, config, folder, tokenizer_files=()):
-    """Writes config.json, model.safetensors and the tokenizer files, atomically per file set."""
+    """Writes config.json, model.safetensors and the tokenizer files, atomically per file set.
+
+    `tokenizer_files`: paths (copied under their own names) or a dict
+    `{name in the folder: source path}` (e.g. `{"vocab.json": "chars.json"}`).
+    """
+    if not isinstance(tokenizer_files, dict):
+        tokenizer_files = {os.path.basename(path): path for path in tokenizer_files}
     from safetensors.numpy import save_file
     with files_into_folder(folder, last=(SAFETENSORS,)) as tmp:
         save_file(to_hf_arrays(model_weights, config.num_hidden_layers, config.use_bias),
                   os.path.join(tmp, SAFETENSORS), metadata={"format": "pt"})
         with open(os.path.join(tmp, CONFIG_FILE), "w") as f:
             json.dump(config.to_hf_dict(), f, indent=2, sort_keys=True)
-        for path in tokenizer_files:
-            shutil.copyfile(path, os.path.join(tmp, os.path.basename(path)))
+        for name, path in tokenizer_files.items():
+            shutil.copyfile(path, os.path.join(tmp, name))
 
 
 class PretrainedMixin:
@@ -205,7 +211,11 @@ class PretrainedMixin:
                                      if os.path.exists(os.path.join(path, f)))
 
     def save_pretrained(self, folder, tokenizer_files=None):
-        """Writes a Hugging Face GPT-2 folder: config.json, model.safetensors, tokenizer files."""
+        """Writes a Hugging Face GPT-2 folder: config.json, model.safetensors, tokenizer files.
+
+        `tokenizer_files`: paths, or `{name in the folder: source path}`; default:
+        the files of the folder this model was loaded from.
+        """
         files = tokenizer_files if tokenizer_files is not None else getattr(
             self, "tokenizer_files", ())
         save_hf_folder(named_weights(self.checkpoint_parts()), self.config, folder, files)

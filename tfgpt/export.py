@@ -32,6 +32,8 @@ Hostile input, by design (tests/tfgpt/test_export.py):
         max_new_tokens=tf.constant(50), temperature=tf.constant(0.8), seed=tf.constant(1))
 """
 
+import os
+
 import tensorflow as tf
 from absl import app, flags, logging
 
@@ -164,7 +166,17 @@ def export_checkpoint(checkpoint_dir, output_dir, sampler=DEFAULT_SAMPLER, jit_c
 
 
 def main(argv):
-    del argv
+    """Checks the flags, then writes the SavedModel."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    for name in ("checkpoint_dir", "output_dir"):
+        if not FLAGS[name].value:
+            raise app.UsageError(f"--{name} is required.")
+    if not os.path.exists(os.path.join(FLAGS.checkpoint_dir, "config.json")):
+        raise app.UsageError(
+            f"--checkpoint_dir={FLAGS.checkpoint_dir} has no config.json: expected a GPT "
+            "folder with config.json, model.safetensors and vocab.json (+ merges.txt), such "
+            "as the gpt_output of run_pretraining.py --model=gpt.")
     kwargs = {"top_k": {"k": FLAGS.top_k}, "top_p": {"p": FLAGS.top_p}}.get(FLAGS.sampler, {})
     path = export_checkpoint(FLAGS.checkpoint_dir, FLAGS.output_dir, FLAGS.sampler,
                              FLAGS.jit_compile, **kwargs)
@@ -174,6 +186,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    from tfcore.cli import run_main
     define_flags()
-    flags.mark_flags_as_required(["checkpoint_dir", "output_dir"])
-    app.run(main)
+    run_main(main)

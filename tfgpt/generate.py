@@ -4,9 +4,11 @@ r"""Generate text from a prompt, streaming tokens to stdout as they come.
         --max_new_tokens=100 --sampler=top_k --top_k=50 --temperature=0.8 --seed=1
     python -m tfgpt.generate --saved_model=EXPORT --prompt "ROMEO:" --max_new_tokens=100
 
-`--checkpoint_dir` is a folder `GPTLanguageModel.from_pretrained` reads (a Hugging
-Face GPT-2 folder or one written by `save_pretrained`) with its tokenizer files
-(vocab.json + merges.txt, or a character vocab.json). Each token is written the
+`--checkpoint_dir` is a folder `GPTLanguageModel.from_pretrained` reads: a Hugging
+Face GPT-2 folder, one written by `save_pretrained`, or the output folder of
+`run_pretraining.py --model=gpt` (default `gpt_output`); it needs config.json,
+model.safetensors (or pytorch_model.bin) and the tokenizer files (vocab.json +
+merges.txt, or a character vocab.json). A SavedModel folder goes to `--saved_model`. Each token is written the
 moment it is chosen (a character split over two tokens appears with its last byte;
 invalid UTF-8 becomes U+FFFD, as in the SavedModel). With `--saved_model` (an export of `tfgpt.export`) the
 whole continuation comes from one call of its `serving_default` signature, with
@@ -18,6 +20,7 @@ empty prompt starts from the end-of-text token.
 """
 
 import codecs
+import os
 import sys
 
 from absl import app, flags
@@ -27,8 +30,10 @@ FLAGS = flags.FLAGS
 
 def define_flags():
     """Defines this script's flags (only when run as a script: no clash with others)."""
-    flags.DEFINE_string("checkpoint_dir", None, "GPT folder with config, weights and tokenizer.")
-    flags.DEFINE_string("saved_model", None, "A SavedModel written by tfgpt.export.")
+    flags.DEFINE_string("checkpoint_dir", None, "GPT folder: config.json, model.safetensors, "
+                        "vocab.json (+ merges.txt), e.g. run_pretraining.py's gpt_output.")
+    flags.DEFINE_string("saved_model", None, "A SavedModel written by tfgpt.export or "
+                        "run_pretraining.py (its saved_model/).")
     flags.DEFINE_string("prompt", "", "Text to continue.")
     flags.DEFINE_integer("max_new_tokens", 100, "Tokens to generate.")
     flags.DEFINE_enum("sampler", "top_k", ["greedy", "random", "top_k", "top_p"],
@@ -83,10 +88,32 @@ def run_saved_model(out, saved_model, prompt, max_new_tokens=100, temperature=1.
     out.write(result["text"].numpy()[0] + b"\n")
 
 
+def check_checkpoint_dir(path):
+    """Usage errors for a --checkpoint_dir that is not a GPT folder (names what is expected)."""
+    config = "config.json"  # tfgpt.checkpoints.CONFIG_FILE (not imported: it loads TensorFlow)
+    if not os.path.isdir(path):
+        raise app.UsageError(f"--checkpoint_dir={path}: no such folder.")
+    if os.path.exists(os.path.join(path, config)):
+        return
+    hint = ("it holds a SavedModel: pass it as --saved_model"
+            if os.path.exists(os.path.join(path, "saved_model.pb")) else
+            "for a SavedModel written by tfgpt.export, use --saved_model instead")
+    raise app.UsageError(
+        f"--checkpoint_dir={path} has no {config}: expected a GPT folder with {config}, "
+        f"model.safetensors and vocab.json (+ merges.txt), such as the gpt_output of "
+        f"run_pretraining.py --model=gpt; {hint}.")
+
+
 def main(argv):
-    del argv
+    """Checks the flags, then streams (checkpoint) or prints (SavedModel) the text."""
+    if len(argv) > 1:
+        raise app.UsageError(f"unexpected arguments: {argv[1:]} (quote a prompt with spaces)")
     if bool(FLAGS.checkpoint_dir) == bool(FLAGS.saved_model):
         raise app.UsageError("Give exactly one of --checkpoint_dir and --saved_model.")
+    if FLAGS.checkpoint_dir:
+        check_checkpoint_dir(FLAGS.checkpoint_dir)
+    elif not os.path.isdir(FLAGS.saved_model):
+        raise app.UsageError(f"--saved_model={FLAGS.saved_model}: no such folder.")
     out = sys.stdout.buffer
     if FLAGS.checkpoint_dir:
         run_checkpoint(out, FLAGS.checkpoint_dir, FLAGS.prompt, FLAGS.max_new_tokens,
@@ -99,5 +126,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
+    from tfcore.cli import run_main
     define_flags()
-    app.run(main)
+    run_main(main)

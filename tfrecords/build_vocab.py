@@ -18,6 +18,12 @@ Layouts of the special tokens (one token a line, id = line number):
   `[PAD]`=0, `[unused0]`..`[unused98]`, `[UNK]`=100, `[CLS]`=101, `[SEP]`=102,
   `[MASK]`=103, then `[unused99]`.. up to `--num_unused` (default 994 here).
 Either file works with `BertTokenizer`, which looks the special tokens up by name.
+
+From Python (what the command line runs):
+
+    from tfrecords.build_vocab import build_vocab
+    summary = build_vocab("corpus/*.txt", "vocab.txt", vocab_size=4000)
+    summary["tokens"], summary["words"], summary["files"]
 """
 
 import collections
@@ -93,27 +99,41 @@ def learn_vocab(word_counts, vocab_size, reserved, max_unique_chars=1000):
     return lib.learn(word_counts, vocab_size, reserved, max_unique_chars=max_unique_chars)
 
 
+def build_vocab(input_file, output_file, vocab_size=30522, do_lower_case=True,
+                layout="compact", num_unused=None, max_unique_chars=1000, block_bytes=1 << 22):
+    """Learns a vocabulary from `input_file` (comma-separated globs) into `output_file`.
+
+    The file is written atomically (complete or absent). Raises
+    `corpus.InputError` for unreadable input and ValueError for bad options.
+    Returns `{"tokens", "words", "distinct_words", "files"}` (counts).
+    """
+    from tfcore.io import write_text_atomically
+    reserved = reserved_tokens(layout, num_unused)
+    files = corpus.expand_input_patterns(input_file)
+    word_counts = count_words(files, do_lower_case, block_bytes)
+    vocab = learn_vocab(word_counts, vocab_size, reserved, max_unique_chars)
+    write_text_atomically(output_file, "\n".join(vocab) + "\n")
+    return {"tokens": len(vocab), "words": sum(word_counts.values()),
+            "distinct_words": len(word_counts), "files": len(files)}
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
     if not FLAGS.input_file or not FLAGS.output_file:
         raise app.UsageError("--input_file and --output_file are required")
     try:
-        reserved = reserved_tokens(FLAGS.layout, FLAGS.num_unused)
-        files = corpus.expand_input_patterns(FLAGS.input_file)
-        word_counts = count_words(files, FLAGS.do_lower_case, FLAGS.block_bytes)
-        vocab = learn_vocab(word_counts, FLAGS.vocab_size, reserved, FLAGS.max_unique_chars)
+        summary = build_vocab(FLAGS.input_file, FLAGS.output_file, FLAGS.vocab_size,
+                              FLAGS.do_lower_case, FLAGS.layout, FLAGS.num_unused,
+                              FLAGS.max_unique_chars, FLAGS.block_bytes)
     except (corpus.InputError, ValueError) as e:
         raise SystemExit(f"build_vocab: error: {e}")
-    partial = FLAGS.output_file + ".partial"
-    with open(partial, "w", encoding="utf-8") as f:
-        f.write("\n".join(vocab) + "\n")
-    os.replace(partial, FLAGS.output_file)
-    print(f"Wrote {len(vocab):,} tokens to {FLAGS.output_file} from "
-          f"{sum(word_counts.values()):,} words ({len(word_counts):,} distinct) "
-          f"in {len(files)} file(s)")
+    print(f"Wrote {summary['tokens']:,} tokens to {FLAGS.output_file} from "
+          f"{summary['words']:,} words ({summary['distinct_words']:,} distinct) "
+          f"in {summary['files']} file(s)")
 
 
 if __name__ == "__main__":
+    from tfcore.cli import run_main
     define_flags()
-    app.run(main)
+    run_main(main)

@@ -79,6 +79,8 @@ def config_from_flags():
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments: {argv[1:]}")
+    if not FLAGS.input_file:
+        raise app.UsageError("--input_file is required (text files: comma-separated globs).")
     from tfrecords import writer
     config = config_from_flags()
     try:
@@ -97,5 +99,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    flags.mark_flag_as_required("input_file")
-    app.run(main)
+    from tfcore.cli import run_main
+    run_main(main)

@@ -8,7 +8,7 @@ from absl import logging
 
 from tests.numpy_bert import bert_forward, google_to_hf, random_google_weights
 from tests.testing import assert_close
-from tfbert import BertClassifier, BertModel, BertPretrainer
+from tfbert import BertClassifier, BertConfig, BertModel, BertPretrainer
 
 CONFIG = dict(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
               intermediate_size=32, hidden_act="gelu", hidden_dropout_prob=0.1,
@@ -170,3 +170,62 @@ def test_pytorch_bin_without_torch_says_what_to_do(tmp_path):
     open(os.path.join(folder, "pytorch_model.bin"), "wb").close()
     with pytest.raises(ImportError, match="install torch.*model.safetensors"):
         BertModel.from_pretrained(folder)
+
+
+def write_trainer_checkpoint(folder, model, with_config=True):
+    """A `tfcore.training.Trainer` checkpoint of `model` after one AdamW step (slots non-zero)."""
+    import keras
+    from tfcore.training import Trainer
+    model(inputs())
+    optimizer = keras.optimizers.AdamW(1e-3)
+    optimizer.apply([tf.ones_like(v) * 0.1 for v in model.trainable_variables],
+                    model.trainable_variables)
+    trainer = Trainer(model, optimizer, task=None)
+    trainer.restore_or_initialize(folder)
+    prefix = trainer.save()
+    if with_config:
+        write_config(folder, "bert_config.json")
+    return prefix
+
+
+def test_trainer_checkpoint_of_a_pretrainer_loads_strictly(tmp_path):
+    source = BertPretrainer(BertConfig(**CONFIG))
+    folder = str(tmp_path / "run")
+    prefix = write_trainer_checkpoint(folder, source)
+    assert os.path.basename(prefix) == "ckpt-1"
+    x = inputs()
+    # The folder (its latest trainer checkpoint) and the prefix, into our three models.
+    pretrainer = BertPretrainer.from_pretrained(folder)
+    for name in ("masked_lm_logits", "next_sentence_logits"):
+        assert_close(pretrainer(x)[name], source(x)[name], 0, name)
+    encoder = BertModel.from_pretrained(prefix)
+    assert_close(encoder(x)["pooled_output"], source.bert(x)["pooled_output"], 0)
+    classifier = BertClassifier(BertConfig(**CONFIG), num_labels=2)
+    classifier(x)
+    assert sorted(classifier.load_pretrained_weights(prefix)) == ["classifier/bias",
+                                                                  "classifier/kernel"]
+    assert_close(classifier.bert.embedding.word_embeddings.numpy(),
+                 source.bert.embedding.word_embeddings.numpy(), 0)
+
+
+def test_trainer_prefix_without_config_beside_it_takes_one(tmp_path):
+    source = BertModel(BertConfig(**CONFIG))
+    folder = str(tmp_path / "run")
+    prefix = write_trainer_checkpoint(folder, source, with_config=False)
+    with pytest.raises(FileNotFoundError, match="No config next to the checkpoint"):
+        BertModel.from_pretrained(prefix)
+    write_config(str(tmp_path / "cfg"), "bert_config.json")
+    loaded = BertModel.from_pretrained(prefix, config=str(tmp_path / "cfg" / "bert_config.json"))
+    x = inputs()
+    assert_close(loaded(x)["sequence_output"], source(x)["sequence_output"], 0)
+
+
+def test_trainer_checkpoint_of_another_size_lists_the_mismatches(tmp_path):
+    folder = str(tmp_path / "run")
+    prefix = write_trainer_checkpoint(folder, BertPretrainer(BertConfig(**CONFIG)))
+    with pytest.raises(ValueError) as err:
+        BertModel.from_pretrained(prefix, config=BertConfig(**dict(CONFIG, num_hidden_layers=1)))
+    message = str(err.value)
+    assert "unexpected in checkpoint" in message and "bert/layer_1/attention/query/kernel" \
+        in message
+    assert "adam" not in message.lower() and "optimizer" not in message  # slots are ignored

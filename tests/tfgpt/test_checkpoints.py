@@ -116,3 +116,16 @@ def test_bias_free_model_matches_numpy_with_zero_offsets_and_round_trips(tmp_pat
         GPTLanguageModel.from_pretrained(write_hf_folder(
             tmp_path / "nobias_as_gpt2", weights, hf_config_dict(VOCAB, HIDDEN, LAYERS, HEADS,
                                                                  POSITIONS)))
+
+
+def test_save_pretrained_renames_tokenizer_files_given_as_a_dict(tmp_path, hf_arrays):
+    lm = GPTLanguageModel.from_pretrained(folder_with(tmp_path, hf_arrays))
+    chars = tmp_path / "chars.json"
+    chars.write_text(json.dumps({chr(97 + i): i for i in range(VOCAB)}))
+    saved = tmp_path / "saved"
+    lm.save_pretrained(str(saved), tokenizer_files={"vocab.json": str(chars)})
+    assert sorted(os.listdir(saved)) == ["config.json", "model.safetensors", "vocab.json"]
+    assert (saved / "vocab.json").read_text() == chars.read_text()
+    reloaded = GPTLanguageModel.from_pretrained(str(saved))
+    assert reloaded.tokenizer_files == (str(saved / "vocab.json"),)
+    assert_close(reloaded({"token_ids": IDS}), lm({"token_ids": IDS}), 0)
