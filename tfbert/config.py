@@ -2,7 +2,12 @@
 
 Reads Google's files (extra keys such as `pooler_type` are warned about and
 ignored) and Hugging Face `config.json` files, whose BERT keys are the same
-(`layer_norm_eps` included; HF-only keys are ignored with a warning).
+(`layer_norm_eps` included; HF-only keys are ignored with a warning). Of the
+Hugging Face keys, token ids (`pad_token_id`, `bos_token_id`, `eos_token_id`)
+are never read by the encoder and pass whatever their value; keys that would
+change its numbers (`is_decoder`, `add_cross_attention`,
+`position_embedding_type`) are errors unless they have the value BERT has;
+`tie_word_embeddings: false` is a warning (only an MLM head would differ).
 
 Example:
 
@@ -13,22 +18,33 @@ Example:
 
 import dataclasses
 
-from tfcore.config import ConfigError, JsonConfig
+from absl import logging
+
+from tfcore.config import ConfigError, JsonConfig, reject_unsupported
 from tfcore.layers.activations import ACTIVATIONS
 
 # Google's modeling.py hard-codes this epsilon; HF's config names it layer_norm_eps.
 LAYER_NORM_EPSILON = 1e-12
+
+# Hugging Face BertConfig keys that would change the encoder's numbers, with the
+# only value implemented here (HF's defaults: a bidirectional encoder with
+# learned absolute positions).
+UNSUPPORTED_UNLESS = {
+    "is_decoder": False, "add_cross_attention": False, "position_embedding_type": "absolute",
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class BertConfig(JsonConfig):
     """Hyper-parameters of a BERT encoder (defaults: Google's BertConfig class)."""
 
-    # Hugging Face config.json keys with no effect on the weights or the maths.
+    # Hugging Face config.json keys with no effect on the weights or the maths
+    # (token ids: the encoder never looks one up by its config).
     _BOOKKEEPING_KEYS = frozenset({
         "_name_or_path", "architectures", "model_type", "transformers_version",
         "torch_dtype", "dtype", "use_cache", "gradient_checkpointing", "pad_token_id",
-        "classifier_dropout", "position_embedding_type", "id2label", "label2id"})
+        "bos_token_id", "eos_token_id", "classifier_dropout", "id2label", "label2id",
+        "tie_word_embeddings", *UNSUPPORTED_UNLESS})
 
     vocab_size: int
     hidden_size: int = 768
@@ -65,6 +81,17 @@ class BertConfig(JsonConfig):
         if self.initializer_range < 0:
             raise ConfigError(
                 f"key 'initializer_range' must be >= 0, got {self.initializer_range}.")
+
+    @classmethod
+    def from_dict(cls, values, source="<dict>"):
+        """As `JsonConfig.from_dict`; Hugging Face keys with unsupported maths are errors."""
+        reject_unsupported(values, UNSUPPORTED_UNLESS, source)
+        if hasattr(values, "get") and values.get("tie_word_embeddings", True) is False:
+            # cls.predictions.decoder.weight is an ignored checkpoint entry.
+            logging.warning("%s: key 'tie_word_embeddings' = False: the MLM head here always "
+                            "uses the word embeddings (its own output matrix is not read); "
+                            "the encoder is unaffected.", source)
+        return super().from_dict(values, source)
 
 
 def as_bert_config(config) -> BertConfig:

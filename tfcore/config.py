@@ -9,7 +9,11 @@ JSON keys. Reading is strict about what matters and lenient about the rest:
   naming the key and the file;
 - the same type check runs when a config is built in Python
   (`TinyConfig(vocab_size="5")` is a `ConfigError`, not a `TypeError`), and a
-  float must be finite (NaN and infinities are refused).
+  float must be finite (NaN and infinities are refused);
+- `reject_unsupported` refuses keys of other formats whose value would change
+  the model's numbers in a way the model does not implement;
+- a subclass's `__post_init__` may warn instead of failing (a value the model
+  never reads): `warn_config` names the file being read (`config_source()`).
 
 Example:
 
@@ -22,6 +26,8 @@ Example:
     cfg.to_json_file("copy.json")
 """
 
+import contextlib
+import contextvars
 import dataclasses
 import json
 import math
@@ -36,6 +42,54 @@ from tfcore.io import write_text_atomically
 
 class ConfigError(ValueError):
     """A config file or dict is malformed; the message names the key and source."""
+
+
+# The file (or "<dict>") whose values are being turned into a config: dataclass
+# __post_init__ has no argument for it, and its warnings must name the file.
+_SOURCE = contextvars.ContextVar("config_source", default=None)
+
+
+def config_source(default: str = "<config>") -> str:
+    """The source `from_dict` is reading now (a file name, "<dict>"), else `default`.
+
+    Example: inside `__post_init__`, `warn_config("key 'x' ...")` names the file.
+    """
+    source = _SOURCE.get()
+    return default if source is None else source
+
+
+@contextlib.contextmanager
+def _reading(source):
+    """Makes `config_source()` return `source` while the config is built."""
+    token = _SOURCE.set(source)
+    try:
+        yield
+    finally:
+        _SOURCE.reset(token)
+
+
+def warn_config(message: str, *args) -> None:
+    """Logs a warning about a config value, prefixed with the file being read.
+
+    `message` should name the key and the value, and say what is done with it.
+    """
+    logging.warning("%s: " + message, config_source(), *args)
+
+
+def reject_unsupported(values: Mapping[str, Any], supported: Mapping[str, Any], source: str):
+    """Raises ConfigError if a key of `supported` is in `values` with another value.
+
+    For keys of other formats (Hugging Face's) that would change the model's
+    numbers: only the value the model implements is accepted.
+
+    Example: `reject_unsupported(values, {"is_decoder": False}, "config.json")`.
+    """
+    if not hasattr(values, "get"):
+        return  # from_dict reports a non-object itself
+    for key, only in supported.items():
+        if key in values and values[key] != only:
+            raise ConfigError(f"{source}: key '{key}' = {values[key]!r} is not "
+                              f"supported (only {only!r}).")
 
 
 def _type_name(tp) -> str:
@@ -126,7 +180,8 @@ class JsonConfig:
         if missing:
             raise ConfigError(f"{source}: missing required key(s) {missing}.")
         try:
-            return cls(**kwargs)
+            with _reading(source):
+                return cls(**kwargs)
         except ConfigError as e:
             raise ConfigError(f"{source}: {e}") from None
 

@@ -10,12 +10,24 @@ Example:
     config = GPTConfig(vocab_size=65, hidden_size=128, num_hidden_layers=4,
                        num_attention_heads=4, max_position_embeddings=256)
     config.intermediate_size   # 512: None means 4 * hidden_size, as in GPT-2
+
+Sizes, activation, epsilon and dropouts are checked strictly (a wrong value is
+a `ConfigError` naming the key). Token ids are not: `GPT2Config(vocab_size=1000)`
+keeps transformers' `bos_token_id`/`eos_token_id` of 50256, outside its
+vocabulary, and transformers loads it, so this class does too, with a warning:
+
+- `bos_token_id`, `eos_token_id` out of range are kept (the model never reads
+  them; as an end token for generation such an id never matches, so a row
+  stops only at `max_new_tokens`, as in transformers' `generate`);
+- `pad_token_id` out of range is replaced: padded prompt columns go through
+  the embedding, so it must be a real id. It then defaults like a missing
+  one: `eos_token_id` if that is in the vocabulary, else the last id.
 """
 
 import dataclasses
 from typing import Optional
 
-from tfcore.config import ConfigError, JsonConfig
+from tfcore.config import ConfigError, JsonConfig, reject_unsupported, warn_config
 from tfcore.layers.activations import ACTIVATIONS
 
 # GPT-2's LayerNorm epsilon (Hugging Face GPT2Config.layer_norm_epsilon).
@@ -77,7 +89,8 @@ class GPTConfig(JsonConfig):
     # None: the last id, GPT-2's <|endoftext|> (a character vocab.json has it at 0).
     bos_token_id: Optional[int] = None
     eos_token_id: Optional[int] = None
-    # Written after an end token and in padding; None means eos_token_id.
+    # Written after an end token and in padding; None means eos_token_id (if in
+    # the vocabulary, else the last id).
     pad_token_id: Optional[int] = None
 
     def __post_init__(self):
@@ -87,8 +100,11 @@ class GPTConfig(JsonConfig):
         for key, value in resolved.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
-        if self.pad_token_id is None:
-            object.__setattr__(self, "pad_token_id", self.eos_token_id)
+        self._check_sizes()
+        self._resolve_token_ids()
+
+    def _check_sizes(self):
+        """ConfigError for any value that would change the model's numbers wrongly."""
         for key in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
                     "intermediate_size", "max_position_embeddings"):
             if getattr(self, key) <= 0:
@@ -108,20 +124,43 @@ class GPTConfig(JsonConfig):
             raise ConfigError(f"key {_key('layer_norm_eps')} must be positive, "
                               f"got {self.layer_norm_eps}.")
         if self.initializer_range < 0:
-            raise ConfigError(f"key 'initializer_range' must be >= 0, got {self.initializer_range}.")
-        for key in ("bos_token_id", "eos_token_id", "pad_token_id"):
-            if not 0 <= getattr(self, key) < self.vocab_size:
-                raise ConfigError(f"key '{key}' must be in [0, vocab_size={self.vocab_size}), "
-                                  f"got {getattr(self, key)}.")
+            raise ConfigError(
+                f"key 'initializer_range' must be >= 0, got {self.initializer_range}.")
+
+    def in_vocab(self, token_id):
+        """Whether `token_id` is an id of the embedding table, [0, vocab_size)."""
+        return 0 <= token_id < self.vocab_size
+
+    def _resolve_token_ids(self):
+        """Warns about (and keeps) bos/eos outside the vocabulary; makes pad a real id.
+
+        bos/eos are compared with generated ids at most, never looked up, so
+        an id no token can have is harmless; pad fills prompt padding, which
+        the embedding reads (tf.gather fails on CPU for ids out of range).
+        """
+        vocab = self.vocab_size
+        for key in ("bos_token_id", "eos_token_id"):
+            value = getattr(self, key)
+            if not self.in_vocab(value):
+                warn_config("key '%s' = %d is outside the vocabulary [0, %d); kept: the model "
+                            "never reads it, and no generated token can match it.", key, value,
+                            vocab)
+        pad = self.pad_token_id
+        # A missing pad, or one no token has, becomes eos where eos is a real id.
+        fallback = self.eos_token_id if self.in_vocab(self.eos_token_id) else vocab - 1
+        if pad is None:
+            pad = fallback
+        elif not self.in_vocab(pad):
+            warn_config("key 'pad_token_id' = %d is outside the vocabulary [0, %d); using %d "
+                        "(padded prompt columns go through the embedding).", pad, vocab,
+                        fallback)
+            pad = fallback
+        object.__setattr__(self, "pad_token_id", pad)
 
     @classmethod
     def from_dict(cls, values, source="<dict>"):
         """As `JsonConfig.from_dict`; Hugging Face keys with unsupported maths are errors."""
-        if hasattr(values, "get"):
-            for key, supported in UNSUPPORTED_UNLESS.items():
-                if key in values and values[key] != supported:
-                    raise ConfigError(f"{source}: key '{key}' = {values[key]!r} is not "
-                                      f"supported (only {supported!r}).")
+        reject_unsupported(values, UNSUPPORTED_UNLESS, source)
         return super().from_dict(values, source)
 
     @property
