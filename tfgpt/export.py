@@ -82,6 +82,10 @@ class GeneratorExport(ServingModule):
         end = tokenizer.end_token_id
         self.end_token_id = config.eos_token_id if end is None else end
         self.pad_token_id = config.pad_token_id
+        # An empty prompt starts from the end token, or from the pad id where the
+        # end id lies outside the vocabulary (HF's default 50256 in a small model).
+        end_in_vocab = self.end_token_id is not None and config.in_vocab(self.end_token_id)
+        self.start_token_id = self.end_token_id if end_in_vocab else config.pad_token_id
         # XLA: faster decoding, but compiled at serving time for each new (batch,
         # prompt width, max_new_tokens); the plain graph runs any shape at once.
         self.jit_compile = bool(jit_compile)
@@ -97,7 +101,7 @@ class GeneratorExport(ServingModule):
         ids = self.tokenizer.tokenize(prompt)
         empty = tf.equal(ids.row_lengths(), 0)
         start = tf.ragged.boolean_mask(
-            tf.fill([tf.shape(empty)[0], 1], tf.constant(self.end_token_id, tf.int32)),
+            tf.fill([tf.shape(empty)[0], 1], tf.constant(self.start_token_id, tf.int32)),
             empty[:, None])
         ids = keep_last(tf.concat([start, ids], axis=1), self.window - max_new_tokens)
         return ids.to_tensor(default_value=self.pad_token_id), tf.cast(ids.row_lengths(), tf.int32)

@@ -60,7 +60,10 @@ def run_checkpoint(out, checkpoint_dir, prompt, max_new_tokens=100, sampler="top
     end = lm.config.eos_token_id if end is None else end
     window = lm.config.max_position_embeddings
     new = min(max(max_new_tokens, 0), window - 1)
-    ids = tokenizer.tokenize([prompt]).to_list()[0] or [end]
+    # An end id outside the vocabulary (HF's default 50256 in a small model) cannot
+    # start a prompt: the (always valid) pad id does.
+    start = end if end is not None and lm.config.in_vocab(end) else lm.config.pad_token_id
+    ids = tokenizer.tokenize([prompt]).to_list()[0] or [start]
     ids = ids[-(window - new):]
     token_bytes = tokenizer.token_bytes.numpy()
     # Bytes of a character split over tokens wait for the rest; invalid UTF-8 becomes

@@ -107,3 +107,27 @@ def test_xla_decode_loop_option_gives_the_same_text(exported):
     args = (tf.constant(PROMPTS), tf.constant(5), tf.constant(0.0), tf.constant(0))
     plain, xla = GeneratorExport(lm, tokenizer), GeneratorExport(lm, tokenizer, jit_compile=True)
     assert plain.serve(*args)["text"].numpy().tolist() == xla.serve(*args)["text"].numpy().tolist()
+
+
+def test_empty_prompt_with_end_id_outside_the_vocabulary(tmp_path):
+    """HF's default eos 50256 in a small model and a vocab without <|endoftext|>:
+    an empty prompt starts from the pad id instead of failing in the embedding."""
+    import json
+    import tensorflow as tf
+    from tfgpt import GPTLanguageModel
+    from tfgpt.export import GeneratorExport
+    from tfgpt.tokenization import BytePairTokenizer
+    from tests.tfgpt.gpt_testing import tiny_config, write_tiny_bpe
+    vocab_path, merges_path = write_tiny_bpe(tmp_path)
+    with open(vocab_path, encoding="utf-8") as f:
+        vocab = json.load(f)
+    del vocab["<|endoftext|>"]
+    with open(vocab_path, "w", encoding="utf-8") as f:
+        json.dump(vocab, f, ensure_ascii=False)
+    tokenizer = BytePairTokenizer(vocab_path, merges_path)
+    lm = GPTLanguageModel(tiny_config(vocab_size=len(vocab), eos_token_id=50256,
+                                      bos_token_id=50256))
+    export = GeneratorExport(lm, tokenizer, "greedy")
+    assert export.start_token_id == lm.config.pad_token_id < len(vocab)
+    out = export.serve(tf.constant(["", "ab"]), tf.constant(3), tf.constant(0.0), tf.constant(1))
+    assert out["new_tokens"].numpy().tolist() == [3, 3]
