@@ -8,15 +8,16 @@ r"""Fine-tune BERT for classification or regression; Google's flags keep working
         --train_batch_size=32 --learning_rate=2e-5 --num_train_epochs=3.0 --output_dir=out
 
 Data comes from one of: a GLUE/XNLI folder (`--task_name`, `--data_dir`;
-see tfbert/classifier_glue.py), TensorFlow Datasets (`--tfds_name=glue/sst2`,
-`imdb_reviews`; tfbert/classifier_tfds.py) or local TSV/CSV/JSONL files
-(`--train_file --eval_file --predict_file` with `--text_column`,
-`--text_b_column`, `--label_column`; labels learned from the training file,
-sorted). `--task_type=regression|multilabel` switches the head and loss;
-`--pooling=auto` reads the mean of the token vectors for sentence-transformers
-checkpoints that declare it (all-MiniLM-L6-v2), Google's pooler otherwise.
-`--init_checkpoint` takes a Google TF1, Hugging Face or saved folder; its
-bert_config.json/config.json and vocab.txt are used unless given.
+tftasks/classification/glue.py), TensorFlow Datasets (`--tfds_name=glue/sst2`,
+`imdb_reviews`) or local TSV/CSV/JSONL files (`--train_file --eval_file
+--predict_file` with `--text_column`, `--text_b_column`, `--label_column`;
+labels learned from the training file, sorted). `--task_type=regression|multilabel`
+switches the head and loss; `--pooling=auto` reads the mean of the token vectors
+for sentence-transformers checkpoints that declare it (all-MiniLM-L6-v2),
+Google's pooler otherwise. `--init_checkpoint` takes a Google TF1, Hugging Face
+or saved folder; its bert_config.json/config.json and vocab.txt are used unless
+given. The flags become a `tftasks.classification.ClassifierConfig` (same
+names) and `tftasks.classification.run(config)` does the work.
 
 Under --output_dir: checkpoints (resumed by running the same command again;
 once finished, nothing is trained and metrics.json keeps the earlier training
@@ -31,11 +32,12 @@ checkpoint. Progress is a bar in a terminal, else one plain line about every
 tenth of the training.
 """
 
-import os
 import sys
 import time
 
 from absl import app, flags, logging
+
+from tfcore.cli import config_from_flags, define_tpu_flags, define_training_flags
 
 FLAGS = flags.FLAGS
 # Google's run_classifier.py flags (same names and defaults).
@@ -58,12 +60,7 @@ flags.DEFINE_float("learning_rate", 5e-5, "Peak learning rate (AdamW).")
 flags.DEFINE_float("num_train_epochs", 3.0, "Epochs over the training data.")
 flags.DEFINE_float("warmup_proportion", 0.1, "Share of the steps with linear warmup.")
 flags.DEFINE_integer("save_checkpoints_steps", 1000, "Steps between checkpoints (and evals).")
-flags.DEFINE_integer("iterations_per_loop", 1000, "Google's TPU loop size (see --steps_per_execution).")
-flags.DEFINE_bool("use_tpu", False, "Same as --strategy=tpu.")
-flags.DEFINE_string("tpu_name", None, "TPU to connect to.")
-for _name in ("tpu_zone", "gcp_project", "master"):
-    flags.DEFINE_string(_name, None, "Accepted for compatibility.")
-flags.DEFINE_integer("num_tpu_cores", 8, "Accepted for compatibility.")
+define_tpu_flags()  # --use_tpu, --tpu_name, --iterations_per_loop, ... (Google's)
 # Ours: data.
 flags.DEFINE_string("train_file", None, "Local training file (.tsv, .csv, .jsonl).")
 flags.DEFINE_string("eval_file", None, "Local evaluation file.")
@@ -83,113 +80,42 @@ flags.DEFINE_string("tfds_train_split", None, "Default: train.")
 flags.DEFINE_string("tfds_eval_split", None, "Default: the first validation* split, else test.")
 flags.DEFINE_string("tfds_predict_split", None, "Default: test.")
 flags.DEFINE_string("xnli_language", "zh", "XNLI language (Google's processor fixes zh).")
-# Ours: training and outputs.
-flags.DEFINE_enum("strategy", "default", ["default", "one_device", "mirrored",
-                                          "multi_worker", "tpu"], "tf.distribute strategy.")
-flags.DEFINE_enum("dtype", "float32", ["float32", "bfloat16", "float16"], "Compute precision.")
-flags.DEFINE_bool("jit_compile", False, "XLA-compile the training step.")
-flags.DEFINE_integer("steps_per_execution", 1, "Training steps per tf.function call.")
-flags.DEFINE_float("weight_decay", 0.01, "Decoupled weight decay (not on LayerNorm, biases).")
-flags.DEFINE_float("clip_norm", 1.0, "Global-norm gradient clipping (0: off).")
-flags.DEFINE_bool("adam_bias_correction", False, "Bias-correct AdamW's moments (Keras/PyTorch "
-                  "AdamW); off is Google's AdamWeightDecayOptimizer.")
+# Ours: training (the flags every run script shares; same defaults) and outputs.
+define_training_flags(helps={
+    "dtype": "Compute precision.",
+    "deterministic": "Op determinism (slower).",
+    "seed": "Seed of the head's initialisation, dropout and input order."})
 flags.DEFINE_string("best_metric", None, "Metric picking best/ (default: accuracy; "
                     "matthews_corrcoef for cola; pearson for regression; micro_f1 for multilabel).")
-flags.DEFINE_integer("keep_checkpoint_max", 5, "Checkpoints kept.")
 flags.DEFINE_enum("pooling", "auto", ["auto", "pooler", "mean"], "Head input: Google's pooler "
                   "or the mean of the token vectors; auto: mean for sentence-transformers "
                   "folders that declare it (1_Pooling/config.json), else pooler.")
 flags.DEFINE_bool("do_export", True, "Export the SavedModel after --do_train.")
 flags.DEFINE_string("export_dir", None, "SavedModel folder (default output_dir/saved_model).")
-flags.DEFINE_bool("deterministic", False, "Op determinism (slower).")
-flags.DEFINE_integer("seed", 12345, "Seed of the head's initialisation, dropout and input order.")
 
 
-FLAG_RANGES = (
-    ("learning_rate", lambda v: v > 0, "positive"),
-    ("num_train_epochs", lambda v: v > 0, "positive"),
-    ("warmup_proportion", lambda v: 0 <= v <= 1, "in [0, 1]"),
-    ("max_train_rows", lambda v: v >= 0, ">= 0 (0: all rows)"),
-    ("weight_decay", lambda v: v >= 0, ">= 0"),
-    ("clip_norm", lambda v: v >= 0, ">= 0 (0: no clipping)"),
-    ("label_separator", lambda v: v != "", "a non-empty string"),
-)
+def config_from_command_line(flag_values=FLAGS):
+    """The `ClassifierConfig` of the parsed flags.
 
+    --do_lower_case and --task_type left at their defaults become None ("decide"):
+    a Hugging Face folder's tokenizer_config.json decides the casing, a GLUE
+    task its task type.
+    """
+    from tftasks.classification import ClassifierConfig
 
-def validate_flags():
-    """Usage errors before any work starts."""
-    from tfcore.flag_checks import check_positive, check_ranges
-    if not (FLAGS.do_train or FLAGS.do_eval or FLAGS.do_predict):
-        raise app.UsageError("At least one of --do_train, --do_eval or --do_predict must be set.")
-    if not FLAGS.output_dir:
-        raise app.UsageError("--output_dir is required.")
-    files = [f for f in ("train_file", "eval_file", "predict_file") if getattr(FLAGS, f)]
-    sources = [name for name, on in (("--task_name", FLAGS.task_name), ("--tfds_name",
-               FLAGS.tfds_name), ("--train_file/--eval_file/--predict_file", files)) if on]
-    if len(sources) != 1:
-        raise app.UsageError("Give exactly one data source: --task_name with --data_dir, "
-                             f"--tfds_name, or local files; got {sources or 'none'}.")
-    if FLAGS.task_name:
-        _validate_glue()
-    elif FLAGS.data_dir:
-        raise app.UsageError("--data_dir needs --task_name (Google's GLUE layout).")
-    if files:
-        for flag, mode in (("train_file", "do_train"), ("eval_file", "do_eval"),
-                           ("predict_file", "do_predict")):
-            if getattr(FLAGS, mode) and not getattr(FLAGS, flag):
-                raise app.UsageError(f"--{mode} with local files needs --{flag}.")
-    if FLAGS.task_type == "multilabel" and not files:
-        raise app.UsageError("--task_type=multilabel needs local files (--train_file ...).")
-    check_positive(FLAGS, ("max_seq_length", "train_batch_size", "eval_batch_size",
-                           "predict_batch_size", "save_checkpoints_steps", "steps_per_execution",
-                           "keep_checkpoint_max"))
-    check_ranges(FLAGS, FLAG_RANGES)
-    out = FLAGS.output_dir
-    if not (FLAGS.do_train or FLAGS.init_checkpoint or os.path.exists(os.path.join(out, "checkpoint"))
-            or os.path.isdir(os.path.join(out, "best"))):
-        raise app.UsageError(f"Nothing to evaluate or predict with: {out} has no checkpoint; "
-                             "pass --do_train or --init_checkpoint.")
-    if FLAGS.max_seq_length < 3:
-        raise app.UsageError("--max_seq_length must be at least 3 ([CLS] text [SEP]).")
+    def given(name):
+        return flag_values[name].value if flag_values[name].present else None
 
-
-def _validate_glue():
-    from tfbert.classifier_glue import glue_task
-    try:
-        task = glue_task(FLAGS.task_name)
-    except KeyError as e:
-        raise app.UsageError(e.args[0]) from None
-    if not FLAGS.data_dir:
-        raise app.UsageError("--task_name needs --data_dir.")
-    if not os.path.isdir(FLAGS.data_dir):
-        raise app.UsageError(f"--data_dir={FLAGS.data_dir}: no such folder.")
-    if FLAGS["task_type"].present and FLAGS.task_type != task.task_type:
-        raise app.UsageError(f"--task_type={FLAGS.task_type} contradicts --task_name="
-                             f"{FLAGS.task_name} ({task.task_type}).")
-    FLAGS.task_type = task.task_type
-
-
-def model_files():
-    """Config/vocab/casing, checked against --max_seq_length: usage errors."""
-    from tfbert.classifier_run import resolve_model_files
-    from tfbert.config import BertConfig
-    try:
-        files = resolve_model_files(FLAGS, FLAGS["do_lower_case"].present)
-        config = BertConfig.from_json_file(files.config_file)
-    except ValueError as e:
-        raise app.UsageError(str(e)) from None
-    if FLAGS.max_seq_length > config.max_position_embeddings:
-        raise app.UsageError(f"--max_seq_length={FLAGS.max_seq_length} exceeds the model's "
-                             f"max_position_embeddings {config.max_position_embeddings}.")
-    return files, config
+    return config_from_flags(ClassifierConfig, flag_values, do_lower_case=given("do_lower_case"),
+                             task_type=given("task_type"))
 
 
 def main(argv):
     """Runs `run()`; known failures end with one clear line instead of a traceback."""
     del argv
     import tensorflow as tf
-    from tfbert.classifier_data import DataError
     from tfcore.training import CheckpointWriteError, NonFiniteLossError
+    from tftasks.common.errors import DataError
     try:
         results = run()
     except (DataError, CheckpointWriteError, NonFiniteLossError) as e:
@@ -201,14 +127,17 @@ def main(argv):
 
 
 def run():
-    """Validates the flags, then trains/evaluates/predicts/exports; returns the results dict."""
-    validate_flags()
-    files, config = model_files()
-    from tfbert import classifier_session
+    """The flags' config -> `tftasks.classification.run`; bad options are usage errors."""
+    import tftasks.classification
     from tfcore.cli import write_run_record
+    from tftasks.common.errors import OptionError
     started = time.time()
-    results = classifier_session.ClassifierSession(FLAGS, files, config).run(
-        record=lambda output_dir: write_run_record(output_dir, "run_classifier.py"))
+    try:
+        results = tftasks.classification.run(
+            config_from_command_line(),
+            record=lambda output_dir: write_run_record(output_dir, "run_classifier.py"))
+    except OptionError as e:
+        raise app.UsageError(str(e)) from None
     results["seconds"] = time.time() - started
     return results
 

@@ -13,3 +13,21 @@ try:
         _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2)
 except RuntimeError:  # already initialised by an earlier import
     pass
+
+
+# Fault injection (kill -9, full disk), sustained serving, whole-program runs and
+# the journeys are `slow`: CI runs everything, `pytest -m "not slow"` is the fast set.
+SLOW_PATHS = ("reliability/test_data_creation_faults.py", "reliability/test_pretraining_faults.py",
+              "reliability/test_classifier_faults.py", "reliability/test_export_faults.py",
+              "reliability/test_sustained_serving.py", "journeys/", "test_run_pretraining.py",
+              "test_run_classifier.py", "test_classifier_run_outputs.py",
+              "tftasks/pretraining/test_run.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    import pytest
+    tests_dir = os.path.dirname(os.path.abspath(__file__))
+    for item in items:
+        path = os.path.relpath(str(item.fspath), tests_dir).replace(os.sep, "/")
+        if any(path.startswith(slow) for slow in SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)

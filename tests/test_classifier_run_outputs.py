@@ -124,14 +124,14 @@ def test_flags_record_repeats_the_run_with_flagfile(piped_run):
     record = out / "flags.txt"
     with flagsaver.flagsaver():
         flags.FLAGS(["run_classifier.py", f"--flagfile={record}"])
-        run_classifier.validate_flags()  # a usable command line, not only parseable
+        run_classifier.config_from_command_line().validate()  # usable, not only parseable
         given = {k: getattr(flags.FLAGS, k) for k in values}
     assert given == {k: v if isinstance(v, (bool, int, float)) else str(v)
                      for k, v in values.items()}
 
 
 def test_recovered_best_folder_gets_the_umask_modes(tmp_path):
-    from tfbert.classifier_outputs import BestCheckpoint
+    from tftasks.common.best_checkpoint import BestCheckpoint
     staged = tmp_path / ".tmp-best-x" / "best"  # left by a run killed inside offer()
     staged.mkdir(parents=True)
     (staged / "best.json").write_text(json.dumps({"step": 1, "metric": "accuracy",

@@ -20,9 +20,8 @@ from absl.testing import flagsaver
 import run_classifier
 from tests.testing import SMALL_VOCAB, assert_close, write_vocab
 from tfbert import BertClassifier, BertTokenizer
-from tfbert.classifier_data import DataError
-from tfbert.classifier_outputs import read_head
-from tfbert.classifier_run import resolve_pooling
+from tftasks.classification.head import read_head, resolve_pooling
+from tftasks.common.errors import DataError
 
 CONFIG = dict(vocab_size=len(SMALL_VOCAB), hidden_size=32, num_hidden_layers=2,
               num_attention_heads=2, intermediate_size=64, max_position_embeddings=32,
@@ -205,7 +204,7 @@ def test_tfds_dataset_by_name(model_dir, tmp_path):
 
 def exported_outputs(out, text_a, text_b=None, separator=","):
     """What the export of `out/best` answers (the signature's function, called eagerly)."""
-    from tfbert.classifier_export import ClassifierExport
+    from tftasks.classification.export import ClassifierExport
     best = str(out / "best")
     space, pooling = read_head(best)
     model = BertClassifier.from_pretrained(best, pooling=pooling, task_type=space.task_type)

@@ -2,12 +2,14 @@
 
 The name tables below are data: each row maps one of our weights to its
 Google TF1 variable name and its Hugging Face key, with whether the stored
-array is the transpose of ours. Loading is strict: every checkpoint entry is
-used or explicitly ignored (optimizer slots, `global_step`, tied-decoder
-copies, `position_ids` buffers), every model weight is filled, and otherwise
-the error lists missing, unexpected and mis-shaped names. The exception is a
-head the checkpoint lacks (classifier, MLM/NSP heads, pooler): it keeps its
-fresh initialisation and is named in a warning.
+array is the transpose of ours. Loading is strict (`tfcore.pretrained.
+assign_strictly`): every checkpoint entry is used or explicitly ignored
+(optimizer slots, `global_step`, tied-decoder copies, `position_ids`
+buffers), every model weight is filled, and otherwise the error lists
+missing, unexpected and mis-shaped names. The exception is a head the
+checkpoint lacks (classifier, MLM/NSP heads, pooler): it keeps its fresh
+initialisation and is named in a warning. Hugging Face files are read by
+`tfcore.io.read_hf_weights`; the mixin's skeleton is `tfcore.pretrained`.
 
 A trainer checkpoint (`ckpt-N` of `tfcore.training.Trainer`: an
 object-based `tf.train.Checkpoint` of the model, its optimizer and RNG
@@ -22,24 +24,21 @@ folder also loads in Google's TF1 code.
 """
 
 import glob
-import json
 import os
 import re
 import shutil
 
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 from tfbert.config import BertConfig
-from tfcore.io import files_into_folder
-from tfcore.modeling import named_weights
+from tfcore import pretrained
+from tfcore.io import HF_WEIGHT_FILES, files_into_folder, has_hf_weights, read_hf_weights
 
 GOOGLE_CONFIG, HF_CONFIG = "bert_config.json", "config.json"
 GOOGLE_CHECKPOINT = "bert_model.ckpt"
 # The entry that makes a TF checkpoint object-based (tf.train.Checkpoint, not TF1's Saver).
 OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
-HF_WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 VOCAB_FILE = "vocab.txt"
 
 # Weights a checkpoint may lack: they keep their initialisation (with a warning).
@@ -179,41 +178,6 @@ def _read_trainer_checkpoint(reader, prefix):
             for key, path in _model_variables(graph, prefix).items()}
 
 
-def _read_safetensors(path):
-    from safetensors import safe_open
-    arrays = {}
-    with safe_open(path, framework="tf") as f:  # "tf" also reads bfloat16
-        for key in f.keys():
-            tensor = f.get_tensor(key)
-            arrays[key] = (tf.cast(tensor, tf.float32) if tensor.dtype.is_floating
-                           else tensor).numpy()
-    return arrays
-
-
-def _read_hf_weights(folder):
-    single = os.path.join(folder, "model.safetensors")
-    if os.path.exists(single):
-        return _read_safetensors(single)
-    index = os.path.join(folder, "model.safetensors.index.json")
-    if os.path.exists(index):
-        with open(index) as f:
-            shards = sorted(set(json.load(f)["weight_map"].values()))
-        arrays = {}
-        for shard in shards:
-            arrays.update(_read_safetensors(os.path.join(folder, shard)))
-        return arrays
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(
-            f"{folder}/pytorch_model.bin needs PyTorch to read; install torch, or "
-            "save the weights as model.safetensors.") from None
-    state = torch.load(os.path.join(folder, "pytorch_model.bin"), map_location="cpu",
-                       weights_only=True)
-    return {k: v.float().numpy() if v.is_floating_point() else v.numpy()
-            for k, v in state.items()}
-
-
 def read_weights(path):
     """Reads the weights of a Google, Hugging Face, trainer or our own checkpoint.
 
@@ -229,8 +193,8 @@ def read_weights(path):
     prefix = _find_tf_checkpoint(path)
     if prefix is not None:
         fmt, arrays = _read_tf_checkpoint(prefix)
-    elif any(os.path.exists(os.path.join(folder, f)) for f in HF_WEIGHT_FILES):
-        fmt, arrays = "hf", _read_hf_weights(folder)
+    elif has_hf_weights(folder):
+        fmt, arrays = "hf", read_hf_weights(folder, "BERT")
     else:
         raise FileNotFoundError(
             f"No BERT checkpoint found at {path}: looked for a TF checkpoint "
@@ -326,41 +290,6 @@ def to_canonical(arrays, fmt, num_layers):
     return canonical, unexpected
 
 
-def assign_checkpoint(model_weights, canonical, unexpected, source):
-    """Fills `model_weights` from `canonical` arrays, strictly; see module doc.
-
-    Nothing is assigned unless everything matches.
-    """
-    model_heads = {n.split("/")[0] for n in model_weights}
-    missing, optional_missing, mismatched = [], [], []
-    for name, weight in model_weights.items():
-        if name not in canonical:
-            (optional_missing if name.startswith(OPTIONAL_PREFIXES) else missing).append(name)
-        elif tuple(canonical[name].shape) != tuple(weight.shape):
-            mismatched.append(f"{name}: checkpoint {tuple(canonical[name].shape)} "
-                              f"vs model {tuple(weight.shape)}")
-    # A head the model does not have (e.g. MLM weights when loading an encoder).
-    unused_heads = [n for n in canonical if n not in model_weights
-                    and n.split("/")[0] not in model_heads]
-    unexpected = unexpected + [n for n in canonical
-                               if n not in model_weights and n not in unused_heads]
-    if missing or mismatched or unexpected:
-        raise ValueError(
-            f"Checkpoint {source} does not match the model.\n"
-            f"  missing in checkpoint ({len(missing)}): {missing}\n"
-            f"  unexpected in checkpoint ({len(unexpected)}): {sorted(unexpected)}\n"
-            f"  shape mismatches ({len(mismatched)}): {mismatched}")
-    for name, weight in model_weights.items():
-        if name in canonical:
-            weight.assign(canonical[name].astype(weight.dtype))
-    if optional_missing:
-        logging.warning("%s has no weights for %s: they keep their fresh initialisation.",
-                        source, sorted(optional_missing))
-    if unused_heads:
-        logging.info("%s: not used by this model: %s", source, sorted(unused_heads))
-    return optional_missing
-
-
 # ---------------------------------------------------------------- saving
 
 
@@ -388,11 +317,10 @@ def save_checkpoint(model_weights, config, folder, vocab_file=None):
 # ---------------------------------------------------------------- models
 
 
-class PretrainedMixin:
-    """`from_pretrained` / `save_pretrained` for models listing `checkpoint_parts()`."""
+class PretrainedMixin(pretrained.PretrainedMixin):
+    """`tfcore.pretrained.PretrainedMixin` reading Google, HF, trainer and our folders."""
 
-    def checkpoint_parts(self):
-        raise NotImplementedError
+    OPTIONAL_PREFIXES = OPTIONAL_PREFIXES
 
     @classmethod
     def from_pretrained(cls, path, config=None, **kwargs):
@@ -409,39 +337,34 @@ class PretrainedMixin:
             model = BertModel.from_pretrained("pretraining_output/ckpt-600",
                                               config="pretraining_output/bert_config.json")
         """
-        fmt, arrays, folder = read_weights(path)
+        return super().from_pretrained(path, config, **kwargs)
+
+    @classmethod
+    def _read_pretrained(cls, path, config):
+        stored, folder = cls._read_pretrained_weights(path)
         if config is None:
             config = find_config(folder)
         if not isinstance(config, BertConfig):
             config = BertConfig.from_json_file(config)
-        canonical, unexpected = to_canonical(arrays, fmt, config.num_hidden_layers)
-        model = cls(config, **cls._kwargs_from_checkpoint(canonical, kwargs))
-        model._assign(canonical, unexpected, path, folder)
-        return model
-
-    def load_pretrained_weights(self, path):
-        """Fills this model's weights from a checkpoint folder (strictly; heads may be missing).
-
-        Returns the names of the weights the checkpoint did not have.
-        """
-        fmt, arrays, folder = read_weights(path)  # the model has its config already
-        canonical, unexpected = to_canonical(arrays, fmt, self.config.num_hidden_layers)
-        return self._assign(canonical, unexpected, path, folder)
-
-    def _assign(self, canonical, unexpected, path, folder):
-        fresh = assign_checkpoint(named_weights(self.checkpoint_parts()), canonical,
-                                  unexpected, source=path)
-        vocab = os.path.join(folder, VOCAB_FILE)
-        self.vocab_file = vocab if os.path.exists(vocab) else None
-        return fresh
+        return config, stored, folder
 
     @classmethod
-    def _kwargs_from_checkpoint(cls, canonical, kwargs):
-        """Constructor arguments the checkpoint implies (e.g. the number of labels)."""
-        return kwargs
+    def _read_pretrained_weights(cls, path):
+        fmt, arrays, folder = read_weights(path)
+        return (fmt, arrays), folder
+
+    @classmethod
+    def _to_canonical(cls, stored, config):
+        fmt, arrays = stored
+        canonical, unexpected = to_canonical(arrays, fmt, config.num_hidden_layers)
+        return canonical, unexpected, ()
+
+    def _remember_files(self, folder):
+        vocab = os.path.join(folder, VOCAB_FILE)
+        self.vocab_file = vocab if os.path.exists(vocab) else None
+
+    _write_pretrained = staticmethod(save_checkpoint)
 
     def save_pretrained(self, folder, vocab_file=None):
         """Writes `bert_config.json`, `bert_model.ckpt.*` (Google names) and `vocab.txt`."""
-        vocab_file = vocab_file or getattr(self, "vocab_file", None)
-        save_checkpoint(named_weights(self.checkpoint_parts()), self.config, folder,
-                        vocab_file)
+        self._save_pretrained(folder, vocab_file or getattr(self, "vocab_file", None))

@@ -20,7 +20,7 @@ import dataclasses
 
 from absl import logging
 
-from tfcore.config import ConfigError, JsonConfig, reject_unsupported
+from tfcore.config import TransformerConfig
 from tfcore.layers.activations import ACTIVATIONS
 
 # Google's modeling.py hard-codes this epsilon; HF's config names it layer_norm_eps.
@@ -35,7 +35,7 @@ UNSUPPORTED_UNLESS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class BertConfig(JsonConfig):
+class BertConfig(TransformerConfig):
     """Hyper-parameters of a BERT encoder (defaults: Google's BertConfig class)."""
 
     # Hugging Face config.json keys with no effect on the weights or the maths
@@ -45,61 +45,28 @@ class BertConfig(JsonConfig):
         "torch_dtype", "dtype", "use_cache", "gradient_checkpointing", "pad_token_id",
         "bos_token_id", "eos_token_id", "classifier_dropout", "id2label", "label2id",
         "tie_word_embeddings", *UNSUPPORTED_UNLESS})
+    _UNSUPPORTED_UNLESS = UNSUPPORTED_UNLESS
 
-    vocab_size: int
-    hidden_size: int = 768
-    num_hidden_layers: int = 12
-    num_attention_heads: int = 12
-    intermediate_size: int = 3072
-    hidden_act: str = "gelu"
-    hidden_dropout_prob: float = 0.1
-    attention_probs_dropout_prob: float = 0.1
+    _POSITIVE = TransformerConfig._POSITIVE + ("type_vocab_size",)
+    _ACTIVATIONS = ACTIVATIONS
+
+    # vocab_size ... attention_probs_dropout_prob: TransformerConfig's (Google's defaults).
     max_position_embeddings: int = 512
     type_vocab_size: int = 16
     initializer_range: float = 0.02
     layer_norm_eps: float = LAYER_NORM_EPSILON
 
-    def __post_init__(self):
-        super().__post_init__()  # types (and finite floats) first
-        for key in ("vocab_size", "hidden_size", "num_hidden_layers",
-                    "num_attention_heads", "intermediate_size",
-                    "max_position_embeddings", "type_vocab_size"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"key '{key}' must be positive, got {getattr(self, key)}.")
-        if self.hidden_size % self.num_attention_heads:
-            raise ConfigError(
-                f"key 'hidden_size' ({self.hidden_size}) must be divisible by "
-                f"'num_attention_heads' ({self.num_attention_heads}).")
-        if self.hidden_act not in ACTIVATIONS:
-            raise ConfigError(
-                f"key 'hidden_act' must be one of {sorted(ACTIVATIONS)}, got {self.hidden_act!r}.")
-        for key in ("hidden_dropout_prob", "attention_probs_dropout_prob"):
-            if not 0.0 <= getattr(self, key) < 1.0:
-                raise ConfigError(f"key '{key}' must be in [0, 1), got {getattr(self, key)}.")
-        if self.layer_norm_eps <= 0:
-            raise ConfigError(f"key 'layer_norm_eps' must be positive, got {self.layer_norm_eps}.")
-        if self.initializer_range < 0:
-            raise ConfigError(
-                f"key 'initializer_range' must be >= 0, got {self.initializer_range}.")
-
     @classmethod
-    def from_dict(cls, values, source="<dict>"):
-        """As `JsonConfig.from_dict`; Hugging Face keys with unsupported maths are errors."""
-        reject_unsupported(values, UNSUPPORTED_UNLESS, source)
+    def check_foreign_keys(cls, values, source):
+        """As `JsonConfig.check_foreign_keys`; also warns about `tie_word_embeddings: false`."""
+        super().check_foreign_keys(values, source)
         if hasattr(values, "get") and values.get("tie_word_embeddings", True) is False:
             # cls.predictions.decoder.weight is an ignored checkpoint entry.
             logging.warning("%s: key 'tie_word_embeddings' = False: the MLM head here always "
                             "uses the word embeddings (its own output matrix is not read); "
                             "the encoder is unaffected.", source)
-        return super().from_dict(values, source)
 
 
 def as_bert_config(config) -> BertConfig:
     """Accepts a BertConfig, a dict (e.g. from `get_config`) or a JSON path."""
-    if isinstance(config, BertConfig):
-        return config
-    if isinstance(config, dict):
-        return BertConfig.from_dict(config)
-    if isinstance(config, str):
-        return BertConfig.from_json_file(config)
-    raise TypeError(f"Expected a BertConfig, dict or path, got {type(config).__name__}.")
+    return BertConfig.coerce(config)

@@ -1,6 +1,11 @@
 """Export a BERT encoder as a SavedModel that embeds raw text.
 
     python -m tfbert.export_encoder --model_dir=PATH --output_dir=OUT [--max_seq_length=256]
+        [--weights_dtype=float32|bfloat16]
+
+`--weights_dtype` is the dtype of the exported weights, which the SavedModel
+also computes in (`--dtype`, accepted as an alias, names it as older
+commands did; in the run scripts `--dtype` is a mixed-precision policy).
 
 `--model_dir` is any folder `BertModel.from_pretrained` reads (Google TF1,
 Hugging Face, ours) with its `vocab.txt`. The SavedModel has two signatures:
@@ -42,7 +47,8 @@ from absl import app, flags, logging
 
 from tfbert.model import BertModel
 from tfbert.tokenization import BertTokenizer
-from tfcore.export import ServingModule, ids_spec, save_atomically, text_spec
+from tfcore.export import (ServingModule, check_max_seq_length, ids_spec,
+                           save_atomically, text_spec)
 
 # sentence-transformers' max_seq_length for all-MiniLM-L6-v2.
 DEFAULT_MAX_SEQ_LENGTH = 256
@@ -65,10 +71,7 @@ class EncoderExport(ServingModule):
     def __init__(self, model, tokenizer, max_seq_length=DEFAULT_MAX_SEQ_LENGTH,
                  normalize=True):
         super().__init__()
-        limit = model.config.max_position_embeddings
-        if max_seq_length > limit:
-            raise ValueError(f"max_seq_length {max_seq_length} exceeds the model's "
-                             f"max_position_embeddings {limit}.")
+        check_max_seq_length(max_seq_length, model.config)
         self.model, self.tokenizer = model, tokenizer
         self.max_seq_length, self.normalize = max_seq_length, normalize
 
@@ -177,10 +180,13 @@ def define_flags():
     flags.DEFINE_integer("max_seq_length", DEFAULT_MAX_SEQ_LENGTH,
                          "Tokens per text, [CLS]/[SEP] included.")
     flags.DEFINE_bool("normalize", True, "L2-normalise the mean-pooled embedding.")
-    flags.DEFINE_enum("dtype", "float32", ["float32", "bfloat16"],
-                      "Weights and compute of the export. bfloat16 halves the weights and "
-                      "served BERT-base ~1.4x faster on this CPU (avx512_bf16; "
-                      "bench/RESULTS.md), at bf16 rounding of the embeddings.")
+    flags.DEFINE_enum("weights_dtype", "float32", ["float32", "bfloat16"],
+                      "dtype of the exported weights (and so of its compute; not a mixed "
+                      "policy). bfloat16 halves the weights and served BERT-base ~1.4x "
+                      "faster on this CPU (avx512_bf16; bench/RESULTS.md), at bf16 rounding "
+                      "of the embeddings.")
+    # The run scripts' --dtype is a compute policy; here it was the weights' dtype.
+    flags.DEFINE_alias("dtype", "weights_dtype")
     flags.DEFINE_string("preprocessor_dir", None, "Also write the matching TF Hub "
                         "preprocessor (text -> input_word_ids, input_mask, input_type_ids).")
 
@@ -205,7 +211,7 @@ def main(argv):
     """Checks the flags, then writes the encoder (and the preprocessor) SavedModels."""
     check_flags(argv)
     try:
-        model = BertModel.from_pretrained(FLAGS.model_dir, dtype=FLAGS.dtype)
+        model = BertModel.from_pretrained(FLAGS.model_dir, dtype=FLAGS.weights_dtype)
     except FileNotFoundError as e:
         raise app.UsageError(f"--model_dir={FLAGS.model_dir}: {e}") from None
     vocab_file = FLAGS.vocab_file or model.vocab_file

@@ -6,7 +6,7 @@ import tensorflow as tf
 from tfbert.checkpoints import PretrainedMixin
 from tfbert.config import BertConfig, as_bert_config
 from tfbert.embedding import BertEmbedding
-from tfcore.layers import TransformerBlock
+from tfcore.layers import BlockStack
 from tfcore.modeling import ConfigModel
 
 
@@ -14,7 +14,7 @@ BERT_INPUT_NAMES = ("input_ids", "segment_ids", "input_mask")
 
 
 @keras.saving.register_keras_serializable(package="tfbert")
-class BertModel(PretrainedMixin, ConfigModel):
+class BertModel(PretrainedMixin, BlockStack, ConfigModel):
     """BERT encoder (post-LN transformer).
 
     Inputs: a dict of int32 `[batch, seq]` tensors: `input_ids`, and optional
@@ -23,6 +23,7 @@ class BertModel(PretrainedMixin, ConfigModel):
 
     Outputs: `{"sequence_output": [batch, seq, hidden],
     "pooled_output": [batch, hidden]}` (pooled = tanh(Dense(first token))).
+    The transformer blocks are `model.blocks` (attributes `layer_0`...).
 
     Example:
 
@@ -42,35 +43,24 @@ class BertModel(PretrainedMixin, ConfigModel):
         c = self.config
         policy = self.dtype_policy
         self.embedding = BertEmbedding(
-            c.vocab_size, c.hidden_size, c.max_position_embeddings,
-            c.type_vocab_size, c.initializer_range, c.layer_norm_eps,
-            c.hidden_dropout_prob, name="embeddings", dtype=policy)
-        # One attribute per block (not a list): tf.train.Checkpoint tracks
-        # attributes of Keras models but not the lists Keras wraps.
-        for i in range(c.num_hidden_layers):
-            setattr(self, f"layer_{i}", TransformerBlock(
-                c.num_attention_heads, c.intermediate_size, c.hidden_act,
-                dropout_rate=c.hidden_dropout_prob,
-                attention_dropout_rate=c.attention_probs_dropout_prob,
-                layer_norm_epsilon=c.layer_norm_eps, norm_first=False, causal=False,
-                initializer_range=c.initializer_range, name=f"layer_{i}", dtype=policy))
+            vocab_size=c.vocab_size, hidden_size=c.hidden_size,
+            max_position_embeddings=c.max_position_embeddings,
+            type_vocab_size=c.type_vocab_size, initializer_range=c.initializer_range,
+            layer_norm_epsilon=c.layer_norm_eps, dropout_rate=c.hidden_dropout_prob,
+            name="embeddings", dtype=policy)
+        self.add_blocks(norm_first=False, causal=False)  # post-LN encoder
         self.pooler = keras.layers.Dense(
             c.hidden_size, activation="tanh", name="pooler",
             kernel_initializer=keras.initializers.TruncatedNormal(stddev=c.initializer_range),
             dtype=policy)
         self.build(None)
 
-    @property
-    def encoder_layers(self):
-        """The transformer blocks, first to last."""
-        return [getattr(self, f"layer_{i}") for i in range(self.config.num_hidden_layers)]
-
     def build(self, inputs_shape=None):
         # Every weight's shape follows from the config, so build eagerly:
         # weights exist right after construction (checkpoint loading, summary).
         hidden_shape = (None, None, self.config.hidden_size)
         self.embedding.build()
-        for block in self.encoder_layers:
+        for block in self.blocks:
             block.build(hidden_shape)
         self.pooler.build((None, self.config.hidden_size))
         self.built = True
@@ -81,7 +71,7 @@ class BertModel(PretrainedMixin, ConfigModel):
         if input_mask is None:
             input_mask = tf.ones_like(input_ids)
         x = self.embedding(input_ids, inputs.get("segment_ids"), training=training)
-        for block in self.encoder_layers:
+        for block in self.blocks:
             x = block(x, attention_mask=input_mask, training=training)
         pooled = self.pooler(x[:, 0])
         return {"sequence_output": x, "pooled_output": pooled}

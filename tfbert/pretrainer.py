@@ -8,11 +8,10 @@ from tfbert.config import BertConfig, as_bert_config
 from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
 from tfbert.model import BERT_INPUT_NAMES, BertModel
 from tfcore.modeling import ConfigModel
-from tfcore.training import ratios
+from tfcore.training import TrainingTask, ratios
 
 
-
-class BertPretrainingTask:
+class BertPretrainingTask(TrainingTask):
     """MLM + NSP loss and metrics as ratios of batch sums (see `tfcore.training`).
 
     The MLM loss is Google's: cross-entropy at the masked positions weighted
@@ -86,10 +85,12 @@ class BertPretrainer(PretrainedMixin, ConfigModel):
         c = self.config
         self.bert = BertModel(c, name="bert", dtype=self.dtype_policy)
         self.masked_lm = MaskedLanguageModel(
-            c.vocab_size, c.hidden_act, c.layer_norm_eps, c.initializer_range,
+            vocab_size=c.vocab_size, activation=c.hidden_act,
+            layer_norm_epsilon=c.layer_norm_eps, initializer_range=c.initializer_range,
             name="masked_lm", dtype=self.dtype_policy)
         self.next_sentence = NextSentencePrediction(
-            c.initializer_range, name="next_sentence", dtype=self.dtype_policy)
+            initializer_range=c.initializer_range, name="next_sentence",
+            dtype=self.dtype_policy)
         self.masked_lm_loss_tracker = keras.metrics.Mean(name="masked_lm_loss")
         self.next_sentence_loss_tracker = keras.metrics.Mean(name="next_sentence_loss")
         self.masked_lm_accuracy = keras.metrics.Mean(name="masked_lm_accuracy")
@@ -120,7 +121,7 @@ class BertPretrainer(PretrainedMixin, ConfigModel):
         self.next_sentence_loss_tracker.update_state(metrics["next_sentence_loss"])
         total = metrics["masked_lm_loss"] + metrics["next_sentence_loss"]
         if self.losses:
-            total += tf.add_n([tf.cast(l, tf.float32) for l in self.losses])
+            total += tf.add_n([tf.cast(term, tf.float32) for term in self.losses])
         return _scale_for_replicas(total)
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):

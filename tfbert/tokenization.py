@@ -20,7 +20,7 @@ built from the running Python's `unicodedata`, the tables Hugging Face's
 tokenizer uses, rather than RE2's `\\p{..}` (a newer Unicode version).
 
 Differences from Hugging Face's slow `BertTokenizer` (transformers 5:
-`BertTokenizerLegacy`), checked by `bench/check_tokenizer_hf.py`:
+`BertTokenizerLegacy`), checked by `python -m bench tokenizer_hf`:
   * Special-token strings in raw text ("[MASK]", "[CLS]", ...) are ordinary
     text, split into "[", "mask", "]" as in Google's `FullTokenizer`;
     Hugging Face keeps them as one special token. The only known difference.
@@ -40,103 +40,32 @@ A SavedModel using the tokenizer needs `import tensorflow_text` before
 
 Speed (2 shared vCPUs, SST-2 dev, 6,735 sentences in batches of 256 in
 `tf.data`): 78k-131k sentences/s for `tokenize`, 45k-50k/s for `__call__`
-packing to 128, over four runs (`bench/check_tokenizer_hf.py --speed`).
+packing to 128, over four runs (`python -m bench tokenizer_hf --speed`).
 """
-
-import functools
-import sys
-import unicodedata
 
 from absl import logging
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-# Special tokens of Google's BERT vocab.txt files (google-research/bert
-# run_classifier.py, create_pretraining_data.py).
-CLS_TOKEN = "[CLS]"
-SEP_TOKEN = "[SEP]"
-PAD_TOKEN = "[PAD]"
-UNK_TOKEN = "[UNK]"
-MASK_TOKEN = "[MASK]"
-SPECIAL_TOKENS = (PAD_TOKEN, UNK_TOKEN, CLS_TOKEN, SEP_TOKEN, MASK_TOKEN)
-# WordPiece continuation prefix and word-length limit, google-research/bert
-# tokenization.py (WordpieceTokenizer).
-SUFFIX_INDICATOR = "##"
-MAX_INPUT_CHARS_PER_WORD = 100
+# Vocab files, special tokens and character classes are shared with the
+# writer's Python encoder (tfcore.text), so both give the same ids.
+from tfcore.text.unicode import CJK_RANGES, bert_class_ranges, re2_class
+from tfcore.text.vocab import CLS_TOKEN, MASK_TOKEN, PAD_TOKEN, SEP_TOKEN, UNK_TOKEN, read_vocab
+from tfcore.text.vocab import SPECIAL_TOKENS  # noqa: F401  (part of this module's API)
+from tfcore.text.wordpiece import MAX_INPUT_CHARS_PER_WORD, SUFFIX_INDICATOR
+
 # UTF-8 encodes a code point in at most 4 bytes (RFC 3629).
 _MAX_UTF8_BYTES_PER_CHAR = 4
-# CJK Unified Ideograph blocks treated as words of their own, google-research/bert
-# tokenization.py (BasicTokenizer._is_chinese_char).
-CJK_RANGES = (
-    (0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF),
-    (0x2A700, 0x2B73F), (0x2B740, 0x2B81F), (0x2B820, 0x2CEAF),
-    (0xF900, 0xFAFF), (0x2F800, 0x2FA1F),
-)
-# Code points dropped besides control characters (NUL and the replacement
-# character), google-research/bert tokenization.py (BasicTokenizer._clean_text).
-_DROPPED_CODE_POINTS = (0x0, 0xFFFD)
-_KEPT_CONTROLS = "\t\n\r"
 
 
 def _regex_class(ranges):
     """RE2 character class `[\\x{a}-\\x{b}...]` from inclusive code point ranges."""
-    parts = (f"\\x{{{lo:X}}}" if lo == hi else f"\\x{{{lo:X}}}-\\x{{{hi:X}}}"
-             for lo, hi in ranges)
-    return "[" + "".join(parts) + "]"
+    return "[" + re2_class(ranges) + "]"
 
 
-def _ranges(code_points):
-    """Sorted code points -> inclusive (lo, hi) ranges."""
-    ranges = []
-    for cp in code_points:
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    return ranges
-
-
-@functools.lru_cache(maxsize=None)
 def _char_classes():
     """RE2 classes (drop, space, punct, mark) from Python's unicodedata tables."""
-    members = {"drop": [], "space": [], "punct": [], "mark": []}
-    for cp in range(sys.maxunicode + 1):
-        if 0xD800 <= cp <= 0xDFFF:  # Surrogates never occur in valid UTF-8.
-            continue
-        ch = chr(cp)
-        cat = unicodedata.category(ch)
-        if cp in _DROPPED_CODE_POINTS or (cat[0] == "C" and ch not in _KEPT_CONTROLS):
-            members["drop"].append(cp)
-        elif cat == "Zs" or ch.isspace():  # str.split() also splits on U+2028/9.
-            members["space"].append(cp)
-        elif cat[0] == "P" or (32 < cp < 127 and not ch.isalnum()):
-            # All non-alphanumeric printable ASCII counts as punctuation ("$", "^").
-            members["punct"].append(cp)
-        elif cat == "Mn":
-            members["mark"].append(cp)
-    return {k: _regex_class(_ranges(v)) for k, v in members.items()}
-
-
-def read_vocab(vocab_file):
-    """Reads a `vocab.txt` (one token a line, id = line number) into a list."""
-    if not tf.io.gfile.exists(vocab_file):
-        raise FileNotFoundError(f"BERT vocab file not found: {vocab_file!r}")
-    with tf.io.gfile.GFile(vocab_file, "r") as f:
-        text = f.read()
-    # Line ends as Python's universal newlines (Hugging Face reads it so).
-    vocab = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if vocab[-1] == "":
-        vocab.pop()
-    seen = set()
-    duplicates = [t for t in vocab if t in seen or seen.add(t)]
-    if duplicates:
-        raise ValueError(f"vocab file {vocab_file!r} repeats the token(s) "
-                         f"{duplicates[:5]}; tokens must be unique")
-    missing = [t for t in SPECIAL_TOKENS if t not in vocab]
-    if missing:
-        raise ValueError(f"vocab file {vocab_file!r} lacks the special token(s) "
-                         f"{', '.join(missing)}")
-    return vocab
+    return {name: _regex_class(ranges) for name, ranges in bert_class_ranges().items()}
 
 
 class BertTokenizer(tf.Module):

@@ -8,12 +8,18 @@ Example:
         run_main(main)          # instead of absl's app.run(main)
 
     write_run_record("out", "run_pretraining.py")   # out/flags.txt, for --flagfile
+
+    define_training_flags(defaults={"adam_bias_correction": None})  # at import
+    config = config_from_flags(PretrainingConfig, flags.FLAGS)      # in main
 """
 
+import dataclasses
 import os
 import sys
 
 from absl import app, flags
+
+from tfcore.training_options import DTYPES, STRATEGIES
 
 from tfcore.io import write_text_atomically
 
@@ -50,3 +56,103 @@ def write_run_record(output_dir, program, flag_values=None):
     for flag in sorted(flag_values.get_flags_for_module(module), key=lambda f: f.name):
         lines.append(flag.serialize() if flag.value is not None else f"# --{flag.name} unset")
     write_text_atomically(path, "\n".join(lines) + "\n")
+
+
+# The training flags both run scripts define: (kind, name, default, help[, enum values]).
+TRAINING_FLAGS = (
+    ("enum", "strategy", "default", "tf.distribute strategy.", STRATEGIES),
+    ("enum", "dtype", "float32", "Compute precision (float16 uses dynamic loss scaling).",
+     DTYPES),
+    ("bool", "jit_compile", False, "XLA-compile the training step."),
+    ("integer", "steps_per_execution", 1, "Training steps per tf.function call."),
+    ("float", "weight_decay", 0.01, "Decoupled weight decay (not on LayerNorm, biases)."),
+    ("float", "clip_norm", 1.0, "Global-norm gradient clipping (0: off)."),
+    ("bool", "adam_bias_correction", False, "Bias-correct AdamW's moments (Keras/PyTorch "
+     "AdamW); off is Google's AdamWeightDecayOptimizer."),
+    ("integer", "keep_checkpoint_max", 5, "Checkpoints kept."),
+    ("bool", "deterministic", False, "Op determinism, fixed seeds, fixed input order."),
+    ("integer", "seed", 12345, "Seed of initialisation, dropout and input order."),
+)
+# Google's TPU flags: --use_tpu and --tpu_name work, the others are accepted.
+TPU_FLAGS = (
+    ("bool", "use_tpu", False, "Same as --strategy=tpu."),
+    ("string", "tpu_name", None, "TPU to connect to."),
+    ("string", "tpu_zone", None, "Accepted for compatibility; the resolver finds it."),
+    ("string", "gcp_project", None, "Accepted for compatibility."),
+    ("string", "master", None, "Accepted for compatibility."),
+    ("integer", "num_tpu_cores", 8, "Accepted for compatibility."),
+    ("integer", "iterations_per_loop", 1000,
+     "Google's TPU loop size (see --steps_per_execution)."),
+)
+
+
+def _calling_module_name(depth):
+    """The module name absl records for a flag defined `depth` frames up (argv[0] for main)."""
+    name = sys._getframe(depth + 1).f_globals.get("__name__")
+    return sys.argv[0] if name == "__main__" else name
+
+
+def _define(table, defaults, helps, flag_values, module_name):
+    """Defines every flag of `table` for `module_name`; returns `{name: FlagHolder}`."""
+    defaults, helps = dict(defaults or {}), dict(helps or {})
+    unknown = (set(defaults) | set(helps)) - {row[1] for row in table}
+    if unknown:
+        raise ValueError(f"No such shared flag: {sorted(unknown)}.")
+    holders = {}
+    for kind, name, default, help_text, *enum_values in table:
+        args = (name, defaults.get(name, default), *enum_values, helps.get(name, help_text))
+        define = getattr(flags, f"DEFINE_{kind}")
+        holders[name] = define(*args, flag_values=flag_values, module_name=module_name)
+    return holders
+
+
+def define_training_flags(defaults=None, helps=None, flag_values=flags.FLAGS):
+    """Defines the training flags every run script shares (`TRAINING_FLAGS`).
+
+    Call it once, at import time of the script, beside the script's own
+    `flags.DEFINE_*` calls. The flags: --strategy, --dtype, --jit_compile,
+    --steps_per_execution, --weight_decay, --clip_norm, --adam_bias_correction,
+    --keep_checkpoint_max, --deterministic, --seed (the fields of
+    `tfcore.training_options.TrainingOptions`). They are registered as the
+    calling script's own flags, so `write_run_record` (flags.txt) and
+    `--help` list them with the rest.
+
+    Args:
+      defaults: `{flag name: default}` for script-specific defaults, e.g.
+        `{"adam_bias_correction": None}` (None: the script decides per model).
+      helps: `{flag name: help text}` replacing the shared text.
+      flag_values: the absl `FlagValues` (tests pass their own).
+    Returns `{name: FlagHolder}`. Raises ValueError for a name not shared.
+    """
+    return _define(TRAINING_FLAGS, defaults, helps, flag_values, _calling_module_name(1))
+
+
+def define_tpu_flags(defaults=None, helps=None, flag_values=flags.FLAGS):
+    """Defines Google's TPU flags (`TPU_FLAGS`): --use_tpu, --tpu_name, and the rest.
+
+    Same arguments and registration as `define_training_flags`.
+    """
+    return _define(TPU_FLAGS, defaults, helps, flag_values, _calling_module_name(1))
+
+
+def config_from_flags(config_class, flag_values=flags.FLAGS, **overrides):
+    """`config_class(**values)`: each dataclass field takes the flag of the same name.
+
+    A field without a flag keeps its default (or takes `overrides`); a
+    required field with neither raises ValueError naming it.
+
+    Example: `config_from_flags(PretrainingConfig, flags.FLAGS)`.
+    """
+    values = {}
+    for field in dataclasses.fields(config_class):
+        if not field.init:
+            continue
+        if field.name in overrides:
+            values[field.name] = overrides[field.name]
+        elif field.name in flag_values:
+            values[field.name] = flag_values[field.name].value
+        elif (field.default is dataclasses.MISSING
+              and field.default_factory is dataclasses.MISSING):
+            raise ValueError(f"{config_class.__name__}.{field.name} has no flag --{field.name} "
+                             "and no default.")
+    return config_class(**values)

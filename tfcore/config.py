@@ -13,7 +13,9 @@ JSON keys. Reading is strict about what matters and lenient about the rest:
 - `reject_unsupported` refuses keys of other formats whose value would change
   the model's numbers in a way the model does not implement;
 - a subclass's `__post_init__` may warn instead of failing (a value the model
-  never reads): `warn_config` names the file being read (`config_source()`).
+  never reads): `warn_config` names the file being read (`config_source()`);
+- `TransformerConfig` holds the fields and range checks every transformer
+  config shares (sizes, heads dividing the width, activation, dropouts, epsilon).
 
 Example:
 
@@ -139,8 +141,12 @@ class JsonConfig:
     """
 
     _ALIASES: ClassVar[Dict[str, str]] = {}
+    # The file whose keys `_ALIASES` are (named beside our key in errors).
+    _ALIAS_FILE: ClassVar[str] = "config.json"
     # Keys other tools write that carry nothing for us: logged at info, not warned.
     _BOOKKEEPING_KEYS: ClassVar[frozenset] = frozenset()
+    # Keys of other formats that would change the numbers: the only value accepted.
+    _UNSUPPORTED_UNLESS: ClassVar[Mapping[str, Any]] = {}
 
     def __post_init__(self):
         """Checks every field's type (as `from_dict` does); subclasses call it first."""
@@ -152,8 +158,34 @@ class JsonConfig:
                 object.__setattr__(self, field.name, checked)
 
     @classmethod
+    def key_name(cls, field: str) -> str:
+        """`'hidden_size'`, or `'hidden_size' (config.json: 'n_embd')` where aliased."""
+        aliases = [key for key, name in cls._ALIASES.items() if name == field]
+        return f"'{field}'" + (f" ({cls._ALIAS_FILE}: '{aliases[0]}')" if aliases else "")
+
+    @classmethod
+    def check_foreign_keys(cls, values: Mapping[str, Any], source: str) -> None:
+        """Refuses `_UNSUPPORTED_UNLESS` keys with another value; subclasses may warn too."""
+        reject_unsupported(values, cls._UNSUPPORTED_UNLESS, source)
+
+    @classmethod
+    def coerce(cls, config):
+        """Accepts a config of this class, a dict (e.g. from `get_config`) or a JSON path.
+
+        Example: `BertConfig.coerce("bert_config.json")`.
+        """
+        if isinstance(config, cls):
+            return config
+        if isinstance(config, dict):
+            return cls.from_dict(config)
+        if isinstance(config, str):
+            return cls.from_json_file(config)
+        raise TypeError(f"Expected a {cls.__name__}, dict or path, got {type(config).__name__}.")
+
+    @classmethod
     def from_dict(cls, values: Mapping[str, Any], source: str = "<dict>"):
         """Builds a config from a dict; `source` names it in errors."""
+        cls.check_foreign_keys(values, source)
         if not isinstance(values, Mapping):
             raise ConfigError(f"{source}: expected a JSON object, got {type(values).__name__}.")
         hints = typing.get_type_hints(cls)
@@ -210,3 +242,86 @@ class JsonConfig:
     def replace(self, **changes):
         """Returns a copy with `changes` applied (validated like the original)."""
         return dataclasses.replace(self, **changes)
+
+
+
+@dataclasses.dataclass(frozen=True)
+class TransformerConfig(JsonConfig):
+    """The hyper-parameters every transformer config shares, under BERT's names, and their checks.
+
+    Subclasses (BertConfig, GPTConfig) add their own fields after these,
+    `max_position_embeddings`, `initializer_range` and `layer_norm_eps`
+    among them (where they stand differs, and field order is the order of
+    positional arguments), and may redefine a default (a redefined field
+    keeps its place). After the type checks,
+    `__post_init__` calls `_resolve_defaults` (fill `None`s), then checks, in
+    this order: `_POSITIVE` keys > 0; `hidden_size` divisible by
+    `num_attention_heads`; `hidden_act` in `_ACTIVATIONS`; `_PROBABILITIES`
+    (dropouts) in [0, 1); `layer_norm_eps` > 0; `initializer_range` >= 0.
+    Errors name the key with `key_name` (and its alias, where one exists).
+
+    Example:
+
+        @dataclasses.dataclass(frozen=True)
+        class TinyConfig(TransformerConfig):
+            _ACTIVATIONS = ("gelu",)
+            max_position_embeddings: int = 64
+            initializer_range: float = 0.02
+            layer_norm_eps: float = 1e-12
+    """
+
+    _POSITIVE: ClassVar[tuple] = ("vocab_size", "hidden_size", "num_hidden_layers",
+                                  "num_attention_heads", "intermediate_size",
+                                  "max_position_embeddings")
+    _PROBABILITIES: ClassVar[tuple] = ("hidden_dropout_prob", "attention_probs_dropout_prob")
+    # Names `hidden_act` may take: tfcore.layers.activations.ACTIVATIONS (set by the
+    # subclass: this module stays free of Keras, which the CLIs import late).
+    _ACTIVATIONS: ClassVar[Any] = ()
+
+    vocab_size: int
+    """Rows of the token embedding table."""
+    hidden_size: int = 768
+    """Width of every hidden state."""
+    num_hidden_layers: int = 12
+    """Transformer blocks."""
+    num_attention_heads: int = 12
+    """Heads per attention layer; they split `hidden_size`."""
+    intermediate_size: int = 3072
+    """Width of the feed-forward layer."""
+    hidden_act: str = "gelu"
+    """Activation of the feed-forward layer (a name of `_ACTIVATIONS`)."""
+    hidden_dropout_prob: float = 0.1
+    """Dropout on the residual branches."""
+    attention_probs_dropout_prob: float = 0.1
+    """Dropout on the attention probabilities."""
+
+    def __post_init__(self):
+        super().__post_init__()  # types (and finite floats) first
+        self._resolve_defaults()
+        self._check_ranges()
+
+    def _resolve_defaults(self):
+        """Replaces `None` defaults by values derived from other fields (none here)."""
+
+    def _check_ranges(self):
+        """ConfigError, naming the key, for a value out of range (see the class doc)."""
+        name = self.key_name
+        for key in self._POSITIVE:
+            if getattr(self, key) <= 0:
+                raise ConfigError(f"key {name(key)} must be positive, got {getattr(self, key)}.")
+        if self.hidden_size % self.num_attention_heads:
+            raise ConfigError(
+                f"key {name('hidden_size')} ({self.hidden_size}) must be divisible by "
+                f"{name('num_attention_heads')} ({self.num_attention_heads}).")
+        if self.hidden_act not in self._ACTIVATIONS:
+            raise ConfigError(f"key {name('hidden_act')} must be one of "
+                              f"{sorted(self._ACTIVATIONS)}, got {self.hidden_act!r}.")
+        for key in self._PROBABILITIES:
+            if not 0.0 <= getattr(self, key) < 1.0:
+                raise ConfigError(f"key {name(key)} must be in [0, 1), got {getattr(self, key)}.")
+        if self.layer_norm_eps <= 0:
+            raise ConfigError(f"key {name('layer_norm_eps')} must be positive, "
+                              f"got {self.layer_norm_eps}.")
+        if self.initializer_range < 0:
+            raise ConfigError(f"key {name('initializer_range')} must be >= 0, "
+                              f"got {self.initializer_range}.")

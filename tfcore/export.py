@@ -119,3 +119,17 @@ def text_spec(name="text"):
 def ids_spec(name):
     """`tf.TensorSpec([None, None], tf.int32)`: token ids of any batch and length."""
     return tf.TensorSpec([None, None], tf.int32, name=name)
+
+
+def check_max_seq_length(max_seq_length, config):
+    """ValueError when an export's `max_seq_length` exceeds `config.max_position_embeddings`.
+
+    Run before anything is traced: the model's position table has only
+    `max_position_embeddings` rows, so longer inputs could never be served.
+
+    Example: `check_max_seq_length(FLAGS.max_seq_length, model.config)`.
+    """
+    limit = config.max_position_embeddings
+    if max_seq_length > limit:
+        raise ValueError(f"max_seq_length {max_seq_length} exceeds the model's "
+                         f"max_position_embeddings {limit}.")

@@ -114,3 +114,71 @@ def files_into_folder(folder, last=()):
             os.replace(os.path.join(tmp, entry), os.path.join(folder, entry))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- Hugging Face weights
+
+# The weight files of a Hugging Face model folder, in the order they are looked for.
+HF_SAFETENSORS = "model.safetensors"
+HF_SAFETENSORS_INDEX = "model.safetensors.index.json"
+HF_TORCH_FILE = "pytorch_model.bin"
+HF_WEIGHT_FILES = (HF_SAFETENSORS, HF_SAFETENSORS_INDEX, HF_TORCH_FILE)
+
+
+def has_hf_weights(folder):
+    """Whether `folder` holds one of `HF_WEIGHT_FILES`."""
+    return any(os.path.exists(os.path.join(folder, name)) for name in HF_WEIGHT_FILES)
+
+
+def read_safetensors(path):
+    """`{key: array}` of one `.safetensors` file; floating tensors come back float32."""
+    import tensorflow as tf  # here, not at the top: configs import this module without TF
+    from safetensors import safe_open
+    arrays = {}
+    with safe_open(path, framework="tf") as f:  # "tf" also reads bfloat16
+        for key in f.keys():
+            tensor = f.get_tensor(key)
+            arrays[key] = (tf.cast(tensor, tf.float32) if tensor.dtype.is_floating
+                           else tensor).numpy()
+    return arrays
+
+
+def _read_torch_file(folder):
+    """`{key: array}` of `pytorch_model.bin` (floating tensors float32); needs torch."""
+    path = os.path.join(folder, HF_TORCH_FILE)
+    try:
+        import torch
+    except ImportError:
+        raise ImportError(
+            f"{path} is a PyTorch pickle and needs torch to read; install torch, or "
+            f"convert it to {HF_SAFETENSORS}.") from None
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    return {k: v.float().numpy() if v.is_floating_point() else v.numpy()
+            for k, v in state.items()}
+
+
+def read_hf_weights(folder, model_name="model"):
+    """`{key: array}` from a Hugging Face folder's weights, floating tensors as float32.
+
+    Reads `model.safetensors`, else the shards named by
+    `model.safetensors.index.json`, else `pytorch_model.bin` (with torch).
+    `model_name` ("BERT", "GPT-2") names the folder's model in the
+    FileNotFoundError raised when none of the three is there.
+
+    Example: `arrays = read_hf_weights("gpt2", "GPT-2")`.
+    """
+    single = os.path.join(folder, HF_SAFETENSORS)
+    if os.path.exists(single):
+        return read_safetensors(single)
+    index = os.path.join(folder, HF_SAFETENSORS_INDEX)
+    if os.path.exists(index):
+        with open(index) as f:
+            shards = sorted(set(json.load(f)["weight_map"].values()))
+        arrays = {}
+        for shard in shards:
+            arrays.update(read_safetensors(os.path.join(folder, shard)))
+        return arrays
+    if not os.path.exists(os.path.join(folder, HF_TORCH_FILE)):
+        raise FileNotFoundError(f"No {model_name} weights in {folder}: looked for "
+                                f"{HF_SAFETENSORS}, {HF_SAFETENSORS_INDEX} and {HF_TORCH_FILE}.")
+    return _read_torch_file(folder)

@@ -61,6 +61,40 @@ def ratios(numerators, denominators):
     return {k: numerators[k] / (denominators[k] + RATIO_EPSILON) for k in numerators}
 
 
+class TrainingTask:
+    """The one task protocol of `Trainer`: a loss and metrics as ratios of batch sums.
+
+    Every metric `m` is `numerators[m] / denominators[m]` where both are sums
+    over the examples of a batch; the Trainer adds them up over micro-batches,
+    replicas and evaluation batches before dividing, so every figure is that
+    of the global batch (or the whole evaluation set), exactly as on one device.
+    Subclasses: `tfbert.pretrainer.BertPretrainingTask` (MLM + NSP),
+    `tfgpt.task.LMTask` (next token), the classification task of `tftasks`.
+
+    `loss_names`: the metrics whose ratios are summed into the loss. Example:
+    `loss_names = ("mse",)`, `denominators(batch) -> {"mse": examples}`,
+    `numerators(model, batch, training) -> {"mse": sum of squared errors}`.
+    """
+
+    loss_names = ()
+
+    def denominators(self, batch):
+        """`{metric name: float32 scalar}`: the batch's sums the ratios divide by.
+
+        Computed from the batch alone (no model), before the forward pass.
+        `batch`: the dataset's feature dict, `[per-replica batch, ...]` each.
+        """
+        raise NotImplementedError(f"{type(self).__name__} must define denominators(batch).")
+
+    def numerators(self, model, batch, training):
+        """`{metric name: float32 scalar}`: the batch's sums of loss and hits.
+
+        Same keys as `denominators`; `training` goes to `model(..., training=)`.
+        """
+        raise NotImplementedError(
+            f"{type(self).__name__} must define numerators(model, batch, training).")
+
+
 class Trainer:
     """Runs a task's training and evaluation under a `tf.distribute` strategy.
 
@@ -68,8 +102,8 @@ class Trainer:
       model: a Keras model built under `strategy.scope()`.
       optimizer: a Keras optimizer (or LossScaleOptimizer for float16), made
         under the same scope, without its own clipping.
-      task: has `loss_names`, `denominators(batch)` and
-        `numerators(model, batch, training)` (dicts of float32 scalars).
+      task: a `TrainingTask` (`loss_names`, `denominators(batch)`,
+        `numerators(model, batch, training)`: dicts of float32 scalars).
       grad_accum_steps: each per-replica batch is split into this many
         micro-batches whose gradients are summed.
       clip_norm: global-norm clipping of the all-reduced gradient (None: off).

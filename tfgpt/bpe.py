@@ -17,29 +17,11 @@ Example:
 import numpy as np
 import tensorflow as tf
 
+# merges.txt is read without TensorFlow, shared with the writer's Python encoder.
+from tfcore.text.bpe import read_merges  # noqa: F401  (kept importable from here)
+
 # Rank of a pair that is not in merges.txt.
 NO_MERGE = np.iinfo(np.int32).max
-
-
-def read_merges(path, vocab):
-    """merges.txt -> list of `(left, right)`; each part and their join must be in `vocab`."""
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"merges file not found: {path!r}")
-    with tf.io.gfile.GFile(path, "r") as f:
-        lines = f.read().split("\n")
-    merges = []
-    for number, line in enumerate(lines, start=1):
-        if not line or (number == 1 and line.startswith("#version")):
-            continue
-        parts = line.split(" ")
-        if len(parts) != 2:
-            raise ValueError(f"{path}:{number}: expected two symbols separated by one space, "
-                             f"got {line!r}")
-        missing = [t for t in (parts[0], parts[1], parts[0] + parts[1]) if t not in vocab]
-        if missing:
-            raise ValueError(f"{path}:{number}: merge {line!r} uses {missing}, not in the vocab")
-        merges.append((parts[0], parts[1]))
-    return merges
 
 
 def _table(keys, values, default):

@@ -4,7 +4,8 @@ Hugging Face GPT-2 keeps its projections in `Conv1D` modules whose weights
 are `[in, out]`, the layout of our Dense kernels, so nothing is transposed;
 `attn.c_attn` packs query, key and value along the output axis and is split
 into our three `[hidden, hidden]` kernels. Keys come with or without the
-`transformer.` prefix. Loading is strict: every model weight is filled,
+`transformer.` prefix. Loading is strict (`tfcore.pretrained.assign_strictly`;
+files read by `tfcore.io.read_hf_weights`): every model weight is filled,
 every stored entry is used or explicitly ignored (the `attn.bias` /
 `attn.masked_bias` mask buffers, and `lm_head.weight` when it equals the
 tied token embedding), otherwise the error lists the missing, unexpected and
@@ -21,15 +22,12 @@ import re
 import shutil
 
 import numpy as np
-import tensorflow as tf
 
-from tfcore.io import files_into_folder
-from tfcore.modeling import named_weights
-from tfgpt.config import GPTConfig
+from tfcore import pretrained
+from tfcore.io import HF_SAFETENSORS as SAFETENSORS, files_into_folder, read_hf_weights
+from tfgpt.config import as_gpt_config
 
 CONFIG_FILE = "config.json"
-SAFETENSORS, SAFETENSORS_INDEX, TORCH_FILE = (
-    "model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 TOKENIZER_FILES = ("vocab.json", "merges.txt")
 HF_PREFIX = "transformer."
 TIED_HEAD = "lm_head.weight"
@@ -65,41 +63,6 @@ def name_table(num_layers, use_bias=True):
     return [row for row in rows if use_bias or not row[0].endswith(("/bias", "/beta"))]
 
 
-# ---------------------------------------------------------------- reading
-
-
-def _read_safetensors(path):
-    from safetensors import safe_open
-    with safe_open(path, framework="tf") as f:  # "tf" also reads bfloat16
-        return {k: (tf.cast(t, tf.float32) if t.dtype.is_floating else t).numpy()
-                for k, t in ((k, f.get_tensor(k)) for k in f.keys())}
-
-
-def read_hf_weights(folder):
-    """`{key: float32 array}` from model.safetensors (single or sharded) or pytorch_model.bin."""
-    if os.path.exists(os.path.join(folder, SAFETENSORS)):
-        return _read_safetensors(os.path.join(folder, SAFETENSORS))
-    index = os.path.join(folder, SAFETENSORS_INDEX)
-    if os.path.exists(index):
-        with open(index) as f:
-            shards = sorted(set(json.load(f)["weight_map"].values()))
-        arrays = {}
-        for shard in shards:
-            arrays.update(_read_safetensors(os.path.join(folder, shard)))
-        return arrays
-    if not os.path.exists(os.path.join(folder, TORCH_FILE)):
-        raise FileNotFoundError(f"No GPT-2 weights in {folder}: looked for {SAFETENSORS}, "
-                                f"{SAFETENSORS_INDEX} and {TORCH_FILE}.")
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(
-            f"{os.path.join(folder, TORCH_FILE)} is a PyTorch pickle and needs torch to read; "
-            f"install torch, or convert it to {SAFETENSORS}.") from None
-    state = torch.load(os.path.join(folder, TORCH_FILE), map_location="cpu", weights_only=True)
-    return {k: v.float().numpy() if v.is_floating_point() else v.numpy() for k, v in state.items()}
-
-
 def to_canonical(arrays, num_layers, use_bias=True):
     """Stored arrays -> `({our name: array}, unexpected, mismatched)`; see module doc."""
     stored = {(k[len(HF_PREFIX):] if k.startswith(HF_PREFIX) else k): np.asarray(v)
@@ -126,24 +89,6 @@ def to_canonical(arrays, num_layers, use_bias=True):
     unexpected = sorted(k for k in stored
                         if k not in used and k != TIED_HEAD and not IGNORED.match(k))
     return canonical, unexpected, mismatched
-
-
-def assign_strictly(model_weights, canonical, unexpected, mismatched, source):
-    """Assigns every weight or raises listing missing / unexpected / mis-shaped names."""
-    missing = sorted(n for n in model_weights if n not in canonical)
-    mismatched = list(mismatched) + [
-        f"{n}: checkpoint {tuple(canonical[n].shape)} vs model {tuple(w.shape)}"
-        for n, w in sorted(model_weights.items())
-        if n in canonical and tuple(canonical[n].shape) != tuple(w.shape)]
-    unexpected = list(unexpected) + sorted(n for n in canonical if n not in model_weights)
-    if missing or unexpected or mismatched:
-        raise ValueError(
-            f"Checkpoint {source} does not match the model.\n"
-            f"  missing in checkpoint ({len(missing)}): {missing}\n"
-            f"  unexpected in checkpoint ({len(unexpected)}): {unexpected}\n"
-            f"  shape mismatches ({len(mismatched)}): {mismatched}")
-    for name, weight in model_weights.items():
-        weight.assign(tf.cast(canonical[name], weight.dtype))  # also bfloat16 weights
 
 
 # ---------------------------------------------------------------- saving
@@ -181,34 +126,43 @@ def save_hf_folder(model_weights, config, folder, tokenizer_files=()):
             shutil.copyfile(path, os.path.join(tmp, name))
 
 
-class PretrainedMixin:
-    """`from_pretrained` / `save_pretrained` for models listing `checkpoint_parts()`."""
-
-    def checkpoint_parts(self):
-        raise NotImplementedError
+class PretrainedMixin(pretrained.PretrainedMixin):
+    """`tfcore.pretrained.PretrainedMixin` reading and writing Hugging Face GPT-2 folders."""
 
     @classmethod
-    def from_pretrained(cls, path, **kwargs):
+    def from_pretrained(cls, path, config=None, **kwargs):
         """Builds the model from a Hugging Face GPT-2 folder (or one saved by us).
+
+        `config`: a `GPTConfig` or the path of its JSON file; default: the
+        folder's config.json.
 
         Example:
             lm = GPTLanguageModel.from_pretrained("gpt2")   # config.json + model.safetensors
         """
-        config_path = os.path.join(path, CONFIG_FILE)
-        if not os.path.exists(config_path):
-            raise FileNotFoundError(f"No {CONFIG_FILE} in {path}.")
-        model = cls(GPTConfig.from_json_file(config_path), **kwargs)
-        model.load_pretrained_weights(path)
-        return model
+        return super().from_pretrained(path, config, **kwargs)
 
-    def load_pretrained_weights(self, path):
-        """Fills this model's weights from a folder, strictly (see module doc)."""
-        canonical, unexpected, mismatched = to_canonical(
-            read_hf_weights(path), self.config.num_hidden_layers, self.config.use_bias)
-        assign_strictly(named_weights(self.checkpoint_parts()), canonical, unexpected,
-                        mismatched, source=path)
-        self.tokenizer_files = tuple(os.path.join(path, f) for f in TOKENIZER_FILES
-                                     if os.path.exists(os.path.join(path, f)))
+    @classmethod
+    def _read_pretrained(cls, path, config):
+        if config is None:
+            config = os.path.join(path, CONFIG_FILE)
+            if not os.path.exists(config):
+                raise FileNotFoundError(f"No {CONFIG_FILE} in {path}.")
+        stored, folder = cls._read_pretrained_weights(path)
+        return as_gpt_config(config), stored, folder
+
+    @classmethod
+    def _read_pretrained_weights(cls, path):
+        return read_hf_weights(path, "GPT-2"), path
+
+    @classmethod
+    def _to_canonical(cls, stored, config):
+        return to_canonical(stored, config.num_hidden_layers, config.use_bias)
+
+    def _remember_files(self, folder):
+        self.tokenizer_files = tuple(os.path.join(folder, f) for f in TOKENIZER_FILES
+                                     if os.path.exists(os.path.join(folder, f)))
+
+    _write_pretrained = staticmethod(save_hf_folder)
 
     def save_pretrained(self, folder, tokenizer_files=None):
         """Writes a Hugging Face GPT-2 folder: config.json, model.safetensors, tokenizer files.
@@ -216,6 +170,5 @@ class PretrainedMixin:
         `tokenizer_files`: paths, or `{name in the folder: source path}`; default:
         the files of the folder this model was loaded from.
         """
-        files = tokenizer_files if tokenizer_files is not None else getattr(
-            self, "tokenizer_files", ())
-        save_hf_folder(named_weights(self.checkpoint_parts()), self.config, folder, files)
+        self._save_pretrained(folder, tokenizer_files if tokenizer_files is not None
+                              else getattr(self, "tokenizer_files", ()))

@@ -27,7 +27,7 @@ vocabulary, and transformers loads it, so this class does too, with a warning:
 import dataclasses
 from typing import Optional
 
-from tfcore.config import ConfigError, JsonConfig, reject_unsupported, warn_config
+from tfcore.config import TransformerConfig, warn_config
 from tfcore.layers.activations import ACTIVATIONS
 
 # GPT-2's LayerNorm epsilon (Hugging Face GPT2Config.layer_norm_epsilon).
@@ -54,14 +54,8 @@ UNSUPPORTED_UNLESS = {
 }
 
 
-def _key(field):
-    """`'hidden_size' (config.json: n_embd)` for error messages."""
-    alias = _HF_NAME.get(field)
-    return f"'{field}'" + (f" (config.json: '{alias}')" if alias else "")
-
-
 @dataclasses.dataclass(frozen=True)
-class GPTConfig(JsonConfig):
+class GPTConfig(TransformerConfig):
     """Hyper-parameters of a GPT-2 style decoder (defaults: GPT-2 small, 124M)."""
 
     _ALIASES = HF_ALIASES
@@ -71,15 +65,15 @@ class GPTConfig(JsonConfig):
         "summary_activation", "summary_first_dropout", "summary_proj_to_labels",
         "summary_type", "summary_use_proj", "task_specific_params", "output_past",
         *UNSUPPORTED_UNLESS})
+    _UNSUPPORTED_UNLESS = UNSUPPORTED_UNLESS
 
+    _PROBABILITIES = TransformerConfig._PROBABILITIES + ("embedding_dropout_prob",)
+    _ACTIVATIONS = ACTIVATIONS
+
+    # TransformerConfig's fields, with GPT-2 small's defaults where they differ.
     vocab_size: int = GPT2_VOCAB_SIZE
-    hidden_size: int = 768
-    num_hidden_layers: int = 12
-    num_attention_heads: int = 12
     intermediate_size: Optional[int] = None
     hidden_act: str = "gelu_new"
-    hidden_dropout_prob: float = 0.1
-    attention_probs_dropout_prob: float = 0.1
     embedding_dropout_prob: float = 0.1
     max_position_embeddings: int = 1024
     initializer_range: float = 0.02
@@ -94,38 +88,16 @@ class GPTConfig(JsonConfig):
     pad_token_id: Optional[int] = None
 
     def __post_init__(self):
-        super().__post_init__()  # types (and finite floats) first
+        super().__post_init__()  # types, defaults, ranges
+        self._resolve_token_ids()
+
+    def _resolve_defaults(self):
+        """GPT-2's derived defaults: FFN width 4 * hidden; bos/eos the last id."""
         resolved = dict(intermediate_size=FFN_MULTIPLIER * self.hidden_size,
                         eos_token_id=self.vocab_size - 1, bos_token_id=self.vocab_size - 1)
         for key, value in resolved.items():
             if getattr(self, key) is None:
                 object.__setattr__(self, key, value)
-        self._check_sizes()
-        self._resolve_token_ids()
-
-    def _check_sizes(self):
-        """ConfigError for any value that would change the model's numbers wrongly."""
-        for key in ("vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
-                    "intermediate_size", "max_position_embeddings"):
-            if getattr(self, key) <= 0:
-                raise ConfigError(f"key {_key(key)} must be positive, got {getattr(self, key)}.")
-        if self.hidden_size % self.num_attention_heads:
-            raise ConfigError(
-                f"key {_key('hidden_size')} ({self.hidden_size}) must be divisible by "
-                f"{_key('num_attention_heads')} ({self.num_attention_heads}).")
-        if self.hidden_act not in ACTIVATIONS:
-            raise ConfigError(f"key {_key('hidden_act')} must be one of "
-                              f"{sorted(ACTIVATIONS)}, got {self.hidden_act!r}.")
-        for key in ("hidden_dropout_prob", "attention_probs_dropout_prob",
-                    "embedding_dropout_prob"):
-            if not 0.0 <= getattr(self, key) < 1.0:
-                raise ConfigError(f"key {_key(key)} must be in [0, 1), got {getattr(self, key)}.")
-        if self.layer_norm_eps <= 0:
-            raise ConfigError(f"key {_key('layer_norm_eps')} must be positive, "
-                              f"got {self.layer_norm_eps}.")
-        if self.initializer_range < 0:
-            raise ConfigError(
-                f"key 'initializer_range' must be >= 0, got {self.initializer_range}.")
 
     def in_vocab(self, token_id):
         """Whether `token_id` is an id of the embedding table, [0, vocab_size)."""
@@ -157,12 +129,6 @@ class GPTConfig(JsonConfig):
             pad = fallback
         object.__setattr__(self, "pad_token_id", pad)
 
-    @classmethod
-    def from_dict(cls, values, source="<dict>"):
-        """As `JsonConfig.from_dict`; Hugging Face keys with unsupported maths are errors."""
-        reject_unsupported(values, UNSUPPORTED_UNLESS, source)
-        return super().from_dict(values, source)
-
     @property
     def head_size(self):
         return self.hidden_size // self.num_attention_heads
@@ -177,10 +143,4 @@ class GPTConfig(JsonConfig):
 
 def as_gpt_config(config) -> GPTConfig:
     """Accepts a GPTConfig, a dict (e.g. from `get_config`) or a JSON path."""
-    if isinstance(config, GPTConfig):
-        return config
-    if isinstance(config, dict):
-        return GPTConfig.from_dict(config)
-    if isinstance(config, str):
-        return GPTConfig.from_json_file(config)
-    raise TypeError(f"Expected a GPTConfig, dict or path, got {type(config).__name__}.")
+    return GPTConfig.coerce(config)

@@ -38,7 +38,7 @@ import tensorflow as tf
 from absl import app, flags, logging
 
 from tfcore.export import ServingModule, ids_spec, save_atomically, text_spec
-from tfgpt.generation import decode_loop
+from tfgpt.decoding import decode_loop
 from tfgpt.samplers import get_sampler
 
 DEFAULT_SAMPLER, DEFAULT_TOP_K = "top_k", 50

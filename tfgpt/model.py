@@ -11,7 +11,8 @@ import math
 import keras
 import tensorflow as tf
 
-from tfcore.layers import LayerNorm, TransformerBlock, apply_flat
+from tfcore.layers import (BlockStack, LayerNorm, TokenAndPositionEmbedding, apply_flat,
+                           checked_length)
 from tfcore.modeling import ConfigModel
 from tfgpt.checkpoints import PretrainedMixin
 from tfgpt.config import GPTConfig, as_gpt_config
@@ -26,7 +27,7 @@ def _token_ids(inputs):
 
 
 @keras.saving.register_keras_serializable(package="tfgpt")
-class GPTEmbedding(keras.layers.Layer):
+class GPTEmbedding(TokenAndPositionEmbedding):
     """`token_ids [b, s] -> [b, s, hidden]`: token + learned position embeddings, dropout.
 
     `start_index` is the position of `token_ids[:, 0]` (decoding with a cache).
@@ -42,54 +43,26 @@ class GPTEmbedding(keras.layers.Layer):
 
     def __init__(self, vocab_size, hidden_size, max_position_embeddings=1024,
                  initializer_range=0.02, dropout_rate=0.1, **kwargs):
-        super().__init__(**kwargs)
-        self.vocab_size = vocab_size
-        self.hidden_size = hidden_size
-        self.max_position_embeddings = max_position_embeddings
-        self.initializer_range = initializer_range
-        self.dropout_rate = dropout_rate
+        super().__init__(vocab_size=vocab_size, hidden_size=hidden_size,
+                         max_position_embeddings=max_position_embeddings,
+                         initializer_range=initializer_range, dropout_rate=dropout_rate,
+                         **kwargs)
 
     def build(self, input_shape=None):
-        init = keras.initializers.TruncatedNormal(stddev=self.initializer_range)
-        self.token_embedding = self.add_weight(
-            shape=(self.vocab_size, self.hidden_size), initializer=init,
-            name="token_embedding")
-        self.position_embedding = self.add_weight(
-            shape=(self.max_position_embeddings, self.hidden_size), initializer=init,
-            name="position_embedding")
+        self.add_tables(token_embedding=self.vocab_size,
+                        position_embedding=self.max_position_embeddings)
         self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
-
-    def _checked_length(self, token_ids):
-        """The sequence length; raises (or, in a graph, fails) when above the table size."""
-        limit = self.max_position_embeddings
-        length = token_ids.shape[1]
-        if length is not None:
-            if length > limit:
-                raise ValueError(f"input length {length} exceeds max_position_embeddings {limit}.")
-            return length
-        check = tf.debugging.assert_less_equal(
-            tf.shape(token_ids)[1], limit,
-            message=f"input length exceeds max_position_embeddings {limit}")
-        with tf.control_dependencies([check]):  # before the table is sliced
-            return tf.identity(tf.shape(token_ids)[1])
 
     def call(self, token_ids, start_index=None, training=None):
         token_ids = tf.cast(token_ids, tf.int32)
         if start_index is None:
-            positions = self.position_embedding[:self._checked_length(token_ids)]
+            positions = self.position_embedding[:checked_length(
+                token_ids, self.max_position_embeddings)]
         else:  # Decoding: the caller checked the window.
             positions = tf.slice(self.position_embedding, [start_index, 0],
                                  [tf.shape(token_ids)[1], self.hidden_size])
         x = tf.gather(self.token_embedding, token_ids) + positions[None]
         return self.dropout(tf.cast(x, self.compute_dtype), training=training)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(vocab_size=self.vocab_size, hidden_size=self.hidden_size,
-                      max_position_embeddings=self.max_position_embeddings,
-                      initializer_range=self.initializer_range,
-                      dropout_rate=self.dropout_rate)
-        return config
 
 
 class _GPTBase(ConfigModel):
@@ -100,7 +73,7 @@ class _GPTBase(ConfigModel):
 
 
 @keras.saving.register_keras_serializable(package="tfgpt")
-class GPTModel(PretrainedMixin, _GPTBase):
+class GPTModel(PretrainedMixin, BlockStack, _GPTBase):
     """GPT-2 decoder: embeddings -> pre-LN causal blocks -> final LayerNorm.
 
     `call(inputs) -> [batch, seq, hidden]`; `call_with_cache(token_ids, caches,
@@ -123,25 +96,15 @@ class GPTModel(PretrainedMixin, _GPTBase):
         self.config = c = as_gpt_config(config)
         policy = self.dtype_policy
         self.embedding = GPTEmbedding(
-            c.vocab_size, c.hidden_size, c.max_position_embeddings, c.initializer_range,
-            c.embedding_dropout_prob, name="embedding", dtype=policy)
-        # Attributes, not a list: tf.train.Checkpoint tracks them by name.
-        for i in range(c.num_hidden_layers):
-            setattr(self, f"layer_{i}", TransformerBlock(
-                c.num_attention_heads, c.intermediate_size, c.hidden_act,
-                dropout_rate=c.hidden_dropout_prob,
-                attention_dropout_rate=c.attention_probs_dropout_prob,
-                layer_norm_epsilon=c.layer_norm_eps, norm_first=True, causal=True,
-                initializer_range=c.initializer_range, use_bias=c.use_bias,
-                name=f"layer_{i}", dtype=policy))
+            vocab_size=c.vocab_size, hidden_size=c.hidden_size,
+            max_position_embeddings=c.max_position_embeddings,
+            initializer_range=c.initializer_range, dropout_rate=c.embedding_dropout_prob,
+            name="embedding", dtype=policy)
+        self.add_blocks(norm_first=True, causal=True, use_bias=c.use_bias)  # pre-LN
         self.final_layer_norm = LayerNorm(
             epsilon=c.layer_norm_eps, center=c.use_bias, name="final_layer_norm",
             dtype=policy)
         self.build(None)
-
-    @property
-    def blocks(self):
-        return [getattr(self, f"layer_{i}") for i in range(self.config.num_hidden_layers)]
 
     def build(self, inputs_shape=None):
         if self.built:
@@ -226,7 +189,7 @@ class GPTLanguageModel(PretrainedMixin, _GPTBase):
 
         Computed as `table @ hidden^T`, transposed: with few rows this streams
         the `[vocab, hidden]` table in its stored order, measured faster on
-        CPU than `hidden @ table^T` (bench/gpt_generation_speed.py).
+        CPU than `hidden @ table^T` (`python -m bench generate_cache`).
         """
         table = tf.cast(self.gpt.embedding.token_embedding, hidden.dtype)
         return tf.transpose(tf.matmul(table, hidden, transpose_b=True))
@@ -244,7 +207,7 @@ class GPTLanguageModel(PretrainedMixin, _GPTBase):
         metrics = lm_metrics(y_pred, y, sample_weight)
         loss = metrics["lm_loss"]
         if self.losses:
-            loss += tf.add_n([tf.cast(l, tf.float32) for l in self.losses])
+            loss += tf.add_n([tf.cast(term, tf.float32) for term in self.losses])
         replicas = tf.distribute.get_strategy().num_replicas_in_sync
         return loss / replicas if replicas > 1 else loss  # Keras sums replica gradients.
 
@@ -254,8 +217,8 @@ class GPTLanguageModel(PretrainedMixin, _GPTBase):
         return super().compute_metrics(x, y, y_pred, sample_weight)
 
     def generate(self, token_ids, max_new_tokens=32, **kwargs):
-        """Continues each prompt; see `tfgpt.generation.generate` for the arguments."""
-        from tfgpt.generation import generate
+        """Continues each prompt; see `tfgpt.decoding.generate` for the arguments."""
+        from tfgpt.decoding import generate
         return generate(self, token_ids, max_new_tokens=max_new_tokens, **kwargs)
 
     def checkpoint_parts(self):

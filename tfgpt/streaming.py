@@ -3,7 +3,7 @@
 `stream(lm, prompt_ids, ...)` yields each new token id as soon as it is
 chosen. It runs one compiled prefill and one compiled step function per
 token (instead of one compiled loop), and draws with the same per-position
-seeds as `tfgpt.generation.generate`, so with the same seed it yields the
+seeds as `tfgpt.decoding.generate`, so with the same seed it yields the
 tokens `generate` returns for that prompt alone.
 
 Example:

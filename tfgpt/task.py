@@ -14,7 +14,7 @@ Example:
 
 import tensorflow as tf
 
-from tfcore.training import ratios
+from tfcore.training import TrainingTask, ratios
 
 TOKEN_IDS = "token_ids"
 PADDING_MASK = "padding_mask"
@@ -63,7 +63,7 @@ def lm_metrics(logits, targets, weights=None):
     return result
 
 
-class LMTask:
+class LMTask(TrainingTask):
     """Next-token loss for `tfcore.training.Trainer`: ratios of sums over the batch.
 
     `lm_loss` = sum(cross-entropy * weight) / sum(weight), `accuracy` =

@@ -4,8 +4,8 @@ Both run with TensorFlow / tensorflow-text ops only (no `tf.py_function`),
 so they work inside `tf.data`, a `tf.function` and an exported SavedModel.
 
 `BytePairTokenizer(vocab.json, merges.txt)` gives the ids of Hugging Face's
-`GPT2Tokenizer` (checked on WikiText-2 and Shakespeare by
-bench/gpt_check_reference.py):
+`GPT2Tokenizer` (checked on WikiText-2 and Shakespeare, figures in bench/RESULTS.md;
+tests/journeys/test_hf_folders.py compares with a tokenizer saved by transformers):
 
 1. Special tokens (default: `<|endoftext|>` when in the vocab) written in the
    text are split out first and become their id, as Hugging Face does.
@@ -29,8 +29,8 @@ Face sees a `str`). `detokenize` joins the tokens' bytes and decodes them the
 same way, so a generated token that ends mid-character becomes U+FFFD.
 
 `CharTokenizer(vocab.json)` reads the character vocabulary written by
-`tfrecords.encoders.CharEncoder` (`{token: id}`, id 0 `<|endoftext|>`, then
-one character per id): one id per character, characters not in the vocab
+`tfcore.text.CharEncoder`, the record writer's (`{token: id}`, id 0
+`<|endoftext|>`, then one character per id): one id per character, characters not in the vocab
 are dropped (as the record writer drops them).
 
 Example:
@@ -40,70 +40,33 @@ Example:
     text = tokenizer.detokenize(ids)               # tf.string [1]: b"Hello world"
 """
 
-import functools
-import json
 import os
 import re
-import sys
-import unicodedata
 
 import numpy as np
 import tensorflow as tf
 
-END_OF_TEXT = "<|endoftext|>"
+# The byte alphabet, vocab.json reading and character classes are shared with
+# the writer's Python encoders (tfcore.text), so both give the same ids.
+from tfcore.text.bpe import (GPT2_CONTRACTIONS, byte_symbol_ids, bytes_to_unicode,
+                             gpt2_classes, read_merges)
+from tfcore.text.unicode import re2_class
+from tfcore.text.vocab import END_OF_TEXT, read_vocab_json, tokens_by_id
+
+__all__ = ["BytePairTokenizer", "CharTokenizer", "END_OF_TEXT", "bytes_to_unicode",
+           "gpt2_patterns", "load_tokenizer", "read_vocab_json"]
+
 VOCAB_FILE, MERGES_FILE = "vocab.json", "merges.txt"
-# Unicode White_Space property (PropList.txt): what `\s` matches in Hugging
-# Face's regex engine (Python's str.isspace also counts U+001C..U+001F).
-WHITE_SPACE = ((0x9, 0xD), (0x20, 0x20), (0x85, 0x85), (0xA0, 0xA0), (0x1680, 0x1680),
-               (0x2000, 0x200A), (0x2028, 0x2029), (0x202F, 0x202F), (0x205F, 0x205F),
-               (0x3000, 0x3000))
 # Never in valid UTF-8: marks the cuts of the look-ahead emulation and the
 # ends of pre-tokenizer pieces.
 _CUT = b"\xff"
 
 
-def bytes_to_unicode():
-    """GPT-2's map of the 256 bytes to printable characters (its vocab.json alphabet).
-
-    Printable Latin-1 bytes map to themselves; the other 68 bytes, in order,
-    to U+0100, U+0101, ... (so the space 0x20 is "Ġ" U+0120).
-    """
-    printable = (list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-                 + list(range(ord("®"), ord("ÿ") + 1)))
-    table, extra = {}, 0
-    for byte in range(256):
-        if byte in printable:
-            table[byte] = chr(byte)
-        else:
-            table[byte] = chr(256 + extra)
-            extra += 1
-    return table
-
-
-def _class(ranges):
-    return "".join(f"\\x{{{lo:X}}}" if lo == hi else f"\\x{{{lo:X}}}-\\x{{{hi:X}}}"
-                   for lo, hi in ranges)
-
-
-def _category_ranges(prefix):
-    ranges = []
-    for cp in range(sys.maxunicode + 1):
-        if 0xD800 <= cp <= 0xDFFF or not unicodedata.category(chr(cp)).startswith(prefix):
-            continue
-        if ranges and ranges[-1][1] == cp - 1:
-            ranges[-1][1] = cp
-        else:
-            ranges.append([cp, cp])
-    return ranges
-
-
-@functools.lru_cache(maxsize=None)
 def gpt2_patterns():
     """RE2 patterns `(cut, pieces)`: the look-ahead cut and GPT-2's regex without it."""
-    space, letter, number = (_class(WHITE_SPACE), _class(_category_ranges("L")),
-                             _class(_category_ranges("N")))
+    space, letter, number = gpt2_classes(re2_class)
     cut = f"([{space}])([{space}][^{space}])"
-    pieces = (f"'s|'t|'re|'ve|'m|'ll|'d| ?[{letter}]+| ?[{number}]+"
+    pieces = (f"{GPT2_CONTRACTIONS}| ?[{letter}]+| ?[{number}]+"
               f"| ?[^{space}{letter}{number}]+|[{space}]+")
     return cut, pieces
 
@@ -125,17 +88,6 @@ def _valid_utf8(texts):
         texts = texts[None]
     return tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace",
                                         replacement_char=0xFFFD)
-
-
-def read_vocab_json(path):
-    """`{token: id}` from a vocab.json; ids must be 0..n-1, each once."""
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(f"vocab file not found: {path!r}")
-    with tf.io.gfile.GFile(path, "r") as f:
-        vocab = json.load(f)
-    if sorted(vocab.values()) != list(range(len(vocab))):
-        raise ValueError(f"{path!r}: ids must be 0..{len(vocab) - 1}, each once")
-    return vocab
 
 
 class _Detokenizer(tf.Module):
@@ -175,14 +127,9 @@ class BytePairTokenizer(_Detokenizer):
 
     def __init__(self, vocab_file, merges_file, special_tokens=None, name=None):
         super().__init__(name=name)
-        from tfgpt.bpe import BpeMerger, read_merges
+        from tfgpt.bpe import BpeMerger
         vocab = read_vocab_json(vocab_file)
-        byte_chars = bytes_to_unicode()
-        missing = [f"0x{b:02x} ({c!r})" for b, c in byte_chars.items() if c not in vocab]
-        if missing:
-            raise ValueError(f"{vocab_file!r} lacks byte symbol(s) {missing[:8]}: a byte-level "
-                             "BPE vocab has all 256")
-        self.byte_ids = tf.constant([vocab[byte_chars[b]] for b in range(256)], tf.int32)
+        self.byte_ids = tf.constant(byte_symbol_ids(vocab, vocab_file), tf.int32)
         self.merger = BpeMerger(vocab, read_merges(merges_file, vocab))
         if special_tokens is None:
             special_tokens = [END_OF_TEXT] if END_OF_TEXT in vocab else []
@@ -191,8 +138,8 @@ class BytePairTokenizer(_Detokenizer):
         self.end_token_id = vocab.get(END_OF_TEXT)
         self.files = (vocab_file, merges_file)
         self._cut_pattern, self._piece_pattern = gpt2_patterns()
-        decoder = {c: b for b, c in byte_chars.items()}
-        tokens = sorted(vocab, key=vocab.get)
+        decoder = {c: b for b, c in bytes_to_unicode().items()}
+        tokens = tokens_by_id(vocab)
         self._init_detokenizer([
             bytes(decoder[c] for c in t) if all(c in decoder for c in t) else t.encode()
             for t in tokens])
@@ -216,7 +163,7 @@ class BytePairTokenizer(_Detokenizer):
                                                       b"\\0" + _CUT))
 
     def pieces(self, texts):
-        """Text `[batch]` -> GPT-2 pre-tokenizer pieces `[batch, (pieces)]` (special tokens whole)."""
+        """Text `[batch]` -> GPT-2 pieces `[batch, (pieces)]`, special tokens whole."""
         segments = self._segments(_valid_utf8(texts))
         special = self._special_mask(segments.flat_values)
         pieces = self._pieces(tf.where(tf.reduce_any(special, 1), "", segments.flat_values))
@@ -236,7 +183,8 @@ class BytePairTokenizer(_Detokenizer):
         special = self._special_mask(segments.flat_values)
         pieces = self._pieces(tf.where(tf.reduce_any(special, 1), "", segments.flat_values))
         byte_strings = tf.strings.bytes_split(pieces.flat_values)
-        raw = tf.cast(tf.reshape(tf.io.decode_raw(byte_strings.flat_values, tf.uint8), [-1]), tf.int32)
+        raw = tf.cast(tf.reshape(tf.io.decode_raw(byte_strings.flat_values, tf.uint8), [-1]),
+                      tf.int32)
         ids = self.merger.merge(byte_strings.with_flat_values(tf.gather(self.byte_ids, raw)))
         special_ids = tf.ragged.boolean_mask(
             tf.tile(tf.constant(self.special_ids, tf.int32, [len(self.special_ids)])[None],
@@ -246,7 +194,7 @@ class BytePairTokenizer(_Detokenizer):
 
 
 class CharTokenizer(_Detokenizer):
-    """One id per character from the `vocab.json` of `tfrecords.encoders.CharEncoder`.
+    """One id per character from the `vocab.json` of `tfcore.text.CharEncoder`.
 
     Id 0 is `<|endoftext|>` (the end token; written as that string by
     `detokenize`), then one character per id. Characters not in the vocab
@@ -260,8 +208,7 @@ class CharTokenizer(_Detokenizer):
 
     def __init__(self, vocab_file, name=None):
         super().__init__(name=name)
-        vocab = read_vocab_json(vocab_file)
-        tokens = sorted(vocab, key=vocab.get)
+        tokens = tokens_by_id(read_vocab_json(vocab_file))
         if not tokens or tokens[0] != END_OF_TEXT or any(len(t) != 1 for t in tokens[1:]):
             raise ValueError(f"{vocab_file!r} is not a character vocabulary: id 0 must be "
                              f"{END_OF_TEXT!r} and every other token one character")

@@ -108,7 +108,7 @@ class BertRecordMaker:
     def __call__(self, block, tokenized=None):
         """Both stages; `tokenized` is `tokenize(block)` when already done."""
         self.setup()
-        opts, enc = self.options, self.encoder
+        opts = self.options
         tokens, lengths = tokenized or self.tokenize(block)
         docs, starts, _ = sentence_layout(block.documents, lengths)
         rng, np_rng = block_generators(opts.random_seed, block.index)

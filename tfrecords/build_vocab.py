@@ -3,8 +3,8 @@ r"""Learns a WordPiece `vocab.txt` (Google's format) from a text corpus.
     python -m tfrecords.build_vocab --input_file='corpus/*.txt' \
         --output_file=vocab.txt --vocab_size=30522 [--layout=google]
 
-Words come from `tfbert.tokenization.BertTokenizer.basic_tokenize` (the
-splitting, cleaning and casing that will be applied before WordPiece), counted
+Words come from `tfcore.text.basic_tokenize` (the splitting, cleaning and
+casing that `tfbert.BertTokenizer` applies before WordPiece, in Python), counted
 block by block so the corpus is streamed; the pieces are learned by
 tensorflow-text's WordPiece learner
 (`tensorflow_text.tools.wordpiece_vocab.wordpiece_tokenizer_learner_lib.learn`,
@@ -27,13 +27,12 @@ From Python (what the command line runs):
 """
 
 import collections
-import os
-import tempfile
 
 from absl import app
 from absl import flags
-import numpy as np
 
+from tfcore.text.vocab import SPECIAL_TOKENS
+from tfcore.text.wordpiece import basic_tokenize
 from tfrecords import corpus
 
 FLAGS = flags.FLAGS
@@ -50,7 +49,6 @@ def define_flags():
     flags.DEFINE_integer("max_unique_chars", 1000, "Alphabet size limit (the learner's).")
     flags.DEFINE_integer("block_bytes", 1 << 22, "Text counted per step.")
 
-SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 # Google's released vocabularies: [UNK] at id 100, after [PAD] and 99 unused.
 GOOGLE_UNUSED_BEFORE_UNK = 99
 GOOGLE_NUM_UNUSED = 994
@@ -68,26 +66,17 @@ def reserved_tokens(layout, num_unused=None):
             "[MASK]"] + unused[GOOGLE_UNUSED_BEFORE_UNK:])
 
 
-def _basic_tokenizer(do_lower_case):
-    """A `BertTokenizer` for its `basic_tokenize` (it needs some vocab file to exist)."""
-    from tfbert.tokenization import BertTokenizer
-    with tempfile.TemporaryDirectory() as folder:
-        path = os.path.join(folder, "vocab.txt")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write("\n".join(SPECIAL_TOKENS) + "\n")
-        return BertTokenizer(path, do_lower_case=do_lower_case)
-
-
 def count_words(files, do_lower_case=True, block_bytes=1 << 22):
     """{word: count} over the corpus, streamed block by block."""
-    tokenizer = _basic_tokenizer(do_lower_case)
     counts = collections.Counter()
     for block in corpus.iter_blocks(files, block_bytes):
-        lines = [line for doc in block.documents for line in doc]
-        words = tokenizer.basic_tokenize(lines).flat_values.numpy()
-        values, numbers = np.unique(words, return_counts=True)
-        counts.update(dict(zip(values.tolist(), numbers.tolist())))
-    return {word.decode("utf-8"): count for word, count in counts.items()}
+        block_counts = collections.Counter(
+            word for doc in block.documents for line in doc
+            for word in basic_tokenize(line, do_lower_case))
+        # New words enter in code point (= UTF-8 byte) order, block by block: the
+        # learner breaks ties by this order, so the vocab stays as it always was.
+        counts.update({word: block_counts[word] for word in sorted(block_counts)})
+    return dict(counts)
 
 
 def learn_vocab(word_counts, vocab_size, reserved, max_unique_chars=1000):

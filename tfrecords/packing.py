@@ -32,7 +32,7 @@ drawn once per document, and a document drawn short yields many one-sentence
 chunks, all random next. On WikiText-2's test split (62 documents,
 `--dupe_factor=3`) it has a standard deviation of ~1.8 points over seeds, for
 Google's script as for this module, around the same mean
-(bench/tfrecords_nsp_seeds.py).
+(`python -m bench nsp_seeds`).
 
 Example:
 

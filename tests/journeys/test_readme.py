@@ -15,10 +15,9 @@ import os
 import pytest
 
 from tests.journeys.readme_blocks import prepare_folder, readme_blocks, run_block
-from tests.serving_clients import assert_loaders_agree
+from tests.serving_clients import assert_loaders_agree, saved_model_cli_run
 from tests.testing import REPO_ROOT
 
-pytestmark = pytest.mark.slow
 README = os.path.join(REPO_ROOT, "README.md")
 
 
@@ -79,6 +78,15 @@ EXPORTS = {
                             "seed": 1},
         "logits": {"token_ids": [[1, 2, 3]]}},
 }
+EXPORTS["gpt_savedmodel"] = EXPORTS["gpt_output/saved_model"]  # python -m tfgpt.export
+# One request per export kind for saved_model_cli (tensorflow_text ops registered).
+CLI_REQUESTS = {
+    "pretraining_output/saved_model": ("serving_default", "text=['Return the sum.']"),
+    "encoder_savedmodel": ("serving_default", "text=['Return the sum.']"),
+    "classifier_output/saved_model": ("serving_default", "text_a=['a good function']"),
+    "gpt_output/saved_model": ("logits", "token_ids=[[1,2,3]]"),
+    "gpt_savedmodel": ("logits", "token_ids=[[1,2,3]]"),
+}
 
 
 @pytest.mark.parametrize("export", sorted(EXPORTS))
@@ -86,3 +94,12 @@ def test_journey_exports_agree_in_the_session_loader(journey, export):
     folder, results = journey
     assert all(r.returncode == 0 for *_, r in results), "a README block failed"
     assert_loaders_agree(os.path.join(folder, export), EXPORTS[export])
+
+
+@pytest.mark.parametrize("export", sorted(CLI_REQUESTS))
+def test_journey_exports_run_in_saved_model_cli(journey, export):
+    folder, results = journey
+    assert all(r.returncode == 0 for *_, r in results), "a README block failed"
+    signature, exprs = CLI_REQUESTS[export]
+    out = saved_model_cli_run(os.path.join(folder, export), signature, exprs)
+    assert "Result for output key" in out, out[-2000:]

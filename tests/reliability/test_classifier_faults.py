@@ -173,7 +173,7 @@ def test_full_disk_during_export_is_named_and_the_run_exports_afterwards(
 
 
 def test_best_folder_left_halfway_by_a_kill_is_recovered(reference, tmp_path):
-    from tfbert.classifier_outputs import BestCheckpoint
+    from tftasks.common.best_checkpoint import BestCheckpoint
     _, finished, _ = reference
     best = tmp_path / "out" / "best"
     # Killed between offer()'s two renames: the old best moved aside, the new one staged.

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 import run_classifier
-import tfbert.classifier_session  # noqa: F401  (patched where work would start)
+import tftasks.classification.runner  # noqa: F401  (patched where work would start)
 from tests.reliability.hostile import FAST, TRIED, report_tried
 from tests.reliability.tiny_exports import BERT_CONFIG
 from tests.testing import REPO_ROOT, write_vocab
@@ -98,7 +98,7 @@ class _Started(Exception):
 def _run_classifier_outcome(values):
     """`("refused", message)` or `("started", "")`: run_classifier's checks, in-process."""
     argv = _argv("run_classifier.py", values)
-    with flagsaver.flagsaver(), mock.patch("tfbert.classifier_session.ClassifierSession",
+    with flagsaver.flagsaver(), mock.patch("tftasks.classification.runner.ClassifierSession",
                                            side_effect=_Started):
         try:
             flags.FLAGS(argv)
@@ -189,7 +189,7 @@ def _draw(strategy, n):
     return drawn
 
 
-# Non-finite and out-of-range floats: each script's validate_flags refuses them
+# Non-finite and out-of-range floats: each script's config validation refuses them
 # before any work (num_train_epochs=inf would otherwise reach int(inf)).
 PRETRAINING_FLOATS = [("learning_rate", "nan"), ("learning_rate", "inf"), ("clip_norm", "-1"),
                     ("clip_norm", "nan"), ("weight_decay", "nan"), ("weight_decay", "-1"),

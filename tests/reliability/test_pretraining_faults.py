@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.test_run_pretraining import (PREDICTIONS, SEQ, checkpoint_values, command,
+from tests.test_run_pretraining import (PREDICTIONS, SEQ, checkpoint_values, command,  # noqa: F811
                                         data, google_example)  # noqa: F401
 from tests.testing import REPO_ROOT
 from tfrecords import reader
@@ -53,7 +53,7 @@ def run_failing(args):
     return result.stderr
 
 
-def test_flipped_byte_is_named_and_can_be_skipped_but_foreign_records_cannot(data, tmp_path):
+def test_flipped_byte_is_named_and_can_be_skipped_but_foreign_records_cannot(data, tmp_path):  # noqa: F811  (the fixture)
     source = os.path.dirname(data["input_file"])
     good = sorted(os.path.join(source, n) for n in os.listdir(source) if n.startswith("train-"))
     flipped = str(tmp_path / "flipped.tfrecord")

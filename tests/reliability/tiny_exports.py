@@ -4,7 +4,7 @@ Random weights (seeded), 1-layer models: what is tested is the serving path
 (tokenizer, packing, signatures, decode loop), not the numbers.
 
 - `export_encoder(folder)`: `tfbert.export_encoder.EncoderExport`, text and ids.
-- `export_classifier(folder, pair)`: `tfbert.classifier_export.ClassifierExport`.
+- `export_classifier(folder, pair)`: `tftasks.classification.export.ClassifierExport`.
 - `export_generator(folder)`: `tfgpt.export.GeneratorExport` with the tiny BPE.
 Each returns the SavedModel's path.
 """
@@ -42,7 +42,7 @@ def export_encoder(folder, seed=3):
 
 def export_classifier(folder, pair, seed=3):
     from tfbert import BertClassifier
-    from tfbert.classifier_export import ClassifierExport
+    from tftasks.classification.export import ClassifierExport
     config, tokenizer = _bert(folder, seed)
     model = BertClassifier(config, num_labels=len(LABELS))
     return ClassifierExport(model, tokenizer, LABELS, SEQ, pair=pair).save(

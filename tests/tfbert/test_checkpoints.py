@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 from absl import logging
 
-from tests.numpy_bert import bert_forward, google_to_hf, random_google_weights
+from tests.references import bert_forward, google_to_hf, random_google_weights
 from tests.testing import assert_close
 from tfbert import BertClassifier, BertConfig, BertModel, BertPretrainer
 

@@ -62,15 +62,17 @@ def test_hostile_text_is_answered(exported):
     assert embedding.shape == (3, 16) and np.all(np.isfinite(embedding))
 
 
-@pytest.mark.parametrize("dtype, tolerance", [("float32", 1e-5), ("bfloat16", 3e-2)])
-def test_cli_from_a_saved_folder(exported, tmp_path, dtype, tolerance):
+# --dtype is the old name of --weights_dtype, still accepted.
+@pytest.mark.parametrize("flag, dtype, tolerance", [("weights_dtype", "float32", 1e-5),
+                                                    ("dtype", "bfloat16", 3e-2)])
+def test_cli_from_a_saved_folder(exported, tmp_path, flag, dtype, tolerance):
     model, tokenizer, _, folder = exported
     model.save_pretrained(str(tmp_path / "ckpt"), vocab_file=str(folder / "vocab.txt"))
     out = str(tmp_path / "exported")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     result = subprocess.run(
         [sys.executable, "-m", "tfbert.export_encoder", f"--model_dir={tmp_path / 'ckpt'}",
-         f"--output_dir={out}", "--max_seq_length=32", f"--dtype={dtype}"],
+         f"--output_dir={out}", "--max_seq_length=32", f"--{flag}={dtype}"],
         capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     assert out in result.stdout

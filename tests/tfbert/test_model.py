@@ -9,20 +9,15 @@ import tensorflow as tf
 from tests.testing import (assert_close, check_keras_save_load, check_saved_model_export,
                            mirrored_strategy,
                            run_layer_test, to_numpy)
+from tests.references import tiny_bert_config
+from tests.tfcore.keras_hub_blocks import backbone_sizes, copy_block_to_keras_hub
 from tfbert import BertClassifier, BertConfig, BertEmbedding, BertModel
 from tfcore.config import ConfigError
 
 RNG = np.random.default_rng(1)
 
 
-def tiny_config(**overrides):
-    values = dict(vocab_size=60, hidden_size=32, num_hidden_layers=2,
-                  num_attention_heads=4, intermediate_size=64,
-                  max_position_embeddings=24, type_vocab_size=2,
-                  hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
-                  initializer_range=0.2)  # large weights: differences show
-    values.update(overrides)
-    return BertConfig(**values)
+tiny_config = tiny_bert_config
 
 
 def random_inputs(batch=3, seq=10, lengths=(10, 7, 3), vocab=60):
@@ -36,33 +31,15 @@ def keras_hub_backbone_with_weights_of(model):
     """keras-hub's BertBackbone carrying `model`'s weights (an independent implementation)."""
     import keras_hub
     c = model.config
-    ref = keras_hub.models.BertBackbone(
-        vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers,
-        num_heads=c.num_attention_heads, hidden_dim=c.hidden_size,
-        intermediate_dim=c.intermediate_size, dropout=0.0,
-        max_sequence_length=c.max_position_embeddings, num_segments=c.type_vocab_size)
-    heads, size = c.num_attention_heads, c.hidden_size // c.num_attention_heads
+    ref = keras_hub.models.BertBackbone(**backbone_sizes(c), num_segments=c.type_vocab_size)
     emb = model.embedding
     ref.get_layer("token_embedding").embeddings.assign(emb.word_embeddings)
     ref.get_layer("position_embedding").position_embeddings.assign(emb.position_embeddings)
     ref.get_layer("segment_embedding").embeddings.assign(emb.token_type_embeddings)
     ref.get_layer("embeddings_layer_norm").set_weights(emb.layer_norm.get_weights())
-    for i, block in enumerate(model.encoder_layers):
-        layer = ref.get_layer(f"transformer_layer_{i}")
-        attn = layer._self_attention_layer
-        for ours, theirs in ((block.attention.query, attn._query_dense),
-                             (block.attention.key, attn._key_dense),
-                             (block.attention.value, attn._value_dense)):
-            kernel, bias = ours.get_weights()
-            theirs.set_weights([kernel.reshape(size * heads, heads, size),
-                                bias.reshape(heads, size)])
-        kernel, bias = block.attention.output_dense.get_weights()
-        attn._output_dense.set_weights([kernel.reshape(heads, size, -1), bias])
-        layer._self_attention_layer_norm.set_weights(block.attention_layer_norm.get_weights())
-        layer._feedforward_intermediate_dense.set_weights(
-            block.feed_forward.intermediate.get_weights())
-        layer._feedforward_output_dense.set_weights(block.feed_forward.output_dense.get_weights())
-        layer._feedforward_layer_norm.set_weights(block.output_layer_norm.get_weights())
+    for i, block in enumerate(model.blocks):
+        copy_block_to_keras_hub(block, ref.get_layer(f"transformer_layer_{i}"),
+                                c.num_attention_heads)
     ref.get_layer("pooled_dense").set_weights(model.pooler.get_weights())
     return ref
 

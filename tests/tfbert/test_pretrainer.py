@@ -1,23 +1,20 @@
 import keras
 import numpy as np
-import pytest
 import tensorflow as tf
 
+from tests.references import tiny_bert_config
 from tests.testing import (assert_close, check_keras_save_load, mirrored_strategy,
                            run_layer_test, to_numpy)
-from tfbert import BertConfig, BertPretrainer, MaskedLanguageModel, NextSentencePrediction
+from tfbert import BertPretrainer, MaskedLanguageModel, NextSentencePrediction
 from tfcore.training import RATIO_EPSILON
 
 MASK_ID = 4
 
 
 def tiny_config(**overrides):
-    values = dict(vocab_size=40, hidden_size=32, num_hidden_layers=2,
-                  num_attention_heads=4, intermediate_size=64,
-                  max_position_embeddings=16, type_vocab_size=2,
-                  hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
-    values.update(overrides)
-    return BertConfig(**values)
+    """The shared tiny BERT with this module's vocabulary, window and initializer."""
+    return tiny_bert_config(**{"vocab_size": 40, "max_position_embeddings": 16,
+                               "initializer_range": 0.02, **overrides})
 
 
 def synthetic_records(n=32, seq=12, predictions=3, vocab=40, seed=0):

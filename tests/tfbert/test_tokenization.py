@@ -267,3 +267,60 @@ def test_vocab_errors(tmp_path):
     path.write_text("\n".join(VOCAB + ["the"]) + "\n")
     with pytest.raises(ValueError, match="the"):
         tokenization.BertTokenizer(str(path))
+
+
+# ------------------------------------------------- the writer's Python WordPiece
+
+# Code points that exercise every step: controls, spaces of every kind, ASCII and
+# Unicode punctuation, accents (precomposed and combining), Greek sigma, Turkish
+# dotted I, CJK (unified and compatibility), Hangul, Thai, private use,
+# unassigned, the replacement character, emoji.
+_CODE_POINTS = (list(range(0, 0x250)) + list(range(0x370, 0x400)) + list(range(0x2000, 0x2070))
+                + list(range(0x3000, 0x3040)) + list(range(0x4E00, 0x4E10))
+                + [0xF900, 0xF901, 0xAC00, 0x1100, 0x1161, 0x11A8, 0x0E3F, 0x0E31, 0x130,
+                   0x3A3, 0x1E9E, 0xFFFD, 0x85, 0x2028, 0x2029, 0x200B, 0xFEFF, 0xE000, 0x378,
+                   0x10FFFF, 0x1F600, 0x20000, 0x2F800, 0x300, 0x301, 0x308, 0x327])
+_WORDS = ["hello", "ΟΔΟΣ", "Σ", "İstanbul", "e\u0301", "naïve", "[MASK]", "walking",
+          "the" * 33, "the" * 34, "##", "x" * 120]
+
+
+def _mixed_texts(seed=0, n=400):
+    rng = random.Random(seed)
+    pool = [chr(c) for c in _CODE_POINTS]
+    texts = []
+    for _ in range(n):
+        parts = [rng.choice(pool) if rng.random() < 0.6 else rng.choice(_WORDS)
+                 + rng.choice(" .,") for _ in range(rng.randint(0, 25))]
+        texts.append("".join(parts))
+    return texts + HARD_CASES + ["\t\x0b\x0c\x1c", "a\x0bb", "Ab\u00c9 ÉCOLE", "ΣΑΣ ΟΔΟΣ."]
+
+
+@pytest.mark.parametrize("lower", [True, False])
+def test_python_wordpiece_equals_the_in_graph_tokenizer(tmp_path, lower):
+    """tfcore.text.WordPieceEncoder (the record writer's) gives the in-graph ids."""
+    from tfcore.text import WordPieceEncoder
+    vocab_file = tmp_path / "vocab.txt"
+    vocab_file.write_text("\n".join(VOCAB + [
+        "h", "##l", "##o", "É", "Ο", "Δ", "Σ", "##stanbul", "na", "##ive", "##ï", "##ve",
+        "MASK", "thethe", "##the", "一", "丁", "Ab", "ecole", "école", "ÉCOLE"]) + "\n",
+        encoding="utf-8")
+    ours = WordPieceEncoder(str(vocab_file), do_lower_case=lower)
+    reference = tokenization.BertTokenizer(str(vocab_file), do_lower_case=lower)
+    texts = _mixed_texts()
+    flat, lengths = ours.encode(texts)
+    expected = reference.tokenize(texts)
+    np.testing.assert_array_equal(lengths, expected.row_lengths().numpy())
+    np.testing.assert_array_equal(flat, expected.flat_values.numpy())
+    again, _ = ours.encode(texts)  # From the memo.
+    np.testing.assert_array_equal(again, flat)
+    assert ours.vocab == reference.vocab
+    for name in ("cls_id", "sep_id", "pad_id", "mask_id", "unk_id", "vocab_size"):
+        assert getattr(ours, name) == getattr(reference, name), name
+
+
+def test_python_basic_tokenize_equals_the_in_graph_one(vocab_file, tokenizer):
+    from tfcore.text import basic_tokenize
+    texts = _mixed_texts(seed=1, n=100)
+    expected = tokenizer.basic_tokenize(texts).to_list()
+    assert [basic_tokenize(t) for t in texts] == [
+        [w.decode("utf-8") for w in words] for words in expected]

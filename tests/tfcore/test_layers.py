@@ -3,18 +3,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.references import layer_norm as np_layer_norm
 from tests.testing import assert_close, run_layer_test
 from tfcore.layers import (FeedForward, LayerNorm, MultiHeadAttention, TransformerBlock,
                             get_activation)
 from tfcore.layers.attention import ATTENTION_MASK_ADDER
 
 RNG = np.random.default_rng(0)
-
-
-def np_layer_norm(x, gamma, beta, eps):
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * gamma + beta
 
 
 def np_attention(x, weights, num_heads, mask, causal=False):
@@ -181,11 +176,6 @@ def test_indivisible_heads_is_a_clear_error():
         MultiHeadAttention(num_heads=3)(np.zeros((1, 2, 8), np.float32))
 
 
-def numpy_layer_norm(x, gamma, beta, epsilon):
-    mean = x.mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(x.var(-1, keepdims=True) + epsilon) * gamma + beta
-
-
 @pytest.mark.parametrize("shape", [(5, 16), (2, 3, 16)])
 def test_layer_norm_matches_numpy_at_inference_and_in_training(shape):
     norm = LayerNorm(epsilon=1e-12)
@@ -193,7 +183,7 @@ def test_layer_norm_matches_numpy_at_inference_and_in_training(shape):
     norm.gamma.assign(RNG.uniform(0.5, 1.5, 16).astype(np.float32))
     norm.beta.assign(RNG.normal(size=16).astype(np.float32))
     x = (RNG.normal(size=shape) * 3 + 1).astype(np.float32)
-    expected = numpy_layer_norm(x, norm.gamma.numpy(), norm.beta.numpy(), 1e-12)
+    expected = np_layer_norm(x, norm.gamma.numpy(), norm.beta.numpy(), 1e-12)
     # Unknown shapes when traced: the form grappler can fuse into one oneDNN op.
     dynamic = tf.function(norm, input_signature=[tf.TensorSpec([None] * len(shape), tf.float32)])
     for name, y in (("eager", norm(x)), ("traced, dynamic shapes", dynamic(x)),
@@ -207,4 +197,4 @@ def test_layer_norm_in_bfloat16_stays_close_to_float32():
     x = RNG.normal(size=(4, 32)).astype(np.float32)
     y = tf.function(norm, input_signature=[tf.TensorSpec([None, None], tf.float32)])(x)
     assert y.dtype == tf.bfloat16
-    assert_close(tf.cast(y, tf.float32), numpy_layer_norm(x, 1.0, 0.0, 1e-5), 3e-2, "bf16")
+    assert_close(tf.cast(y, tf.float32), np_layer_norm(x, 1.0, 0.0, 1e-5), 3e-2, "bf16")

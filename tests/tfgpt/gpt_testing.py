@@ -12,19 +12,16 @@ import os
 
 import numpy as np
 
-from tfgpt import GPTConfig, GPTLanguageModel
+from tests.references import gelu_tanh as np_gelu_tanh
+from tests.references import layer_norm as np_layer_norm
+from tests.references import tiny_gpt_config
+from tfgpt import GPTLanguageModel
 
 RNG = np.random.default_rng(7)
 EOT = "<|endoftext|>"
 
 
-def tiny_config(**overrides):
-    values = dict(vocab_size=61, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
-                  max_position_embeddings=48, hidden_dropout_prob=0.0,
-                  attention_probs_dropout_prob=0.0, embedding_dropout_prob=0.0,
-                  initializer_range=0.3)  # large weights: peaked logits, visible differences
-    values.update(overrides)
-    return GPTConfig(**values)
+tiny_config = tiny_gpt_config
 
 
 @functools.lru_cache(maxsize=None)
@@ -36,16 +33,6 @@ def tiny_lm(**overrides):
 
 
 # ---------------------------------------------------------------- NumPy GPT-2
-
-
-def np_layer_norm(x, gamma, beta, eps=1e-5):
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + eps) * gamma + beta
-
-
-def np_gelu_tanh(x):
-    return 0.5 * x * (1.0 + np.tanh(np.sqrt(2.0 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
 def np_gpt2_logits(arrays, token_ids, num_heads, eps=1e-5):

@@ -6,7 +6,7 @@ import tensorflow as tf
 from tests.tfgpt.gpt_testing import tiny_lm
 import functools
 
-from tfgpt.generation import generate as generate_default
+from tfgpt.decoding import generate as generate_default
 from tfgpt.samplers import TopKSampler, TopPSampler, get_sampler
 from tfgpt.streaming import stream
 

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from tests.testing import (assert_close, check_keras_save_load, check_saved_model_export,
                            mirrored_strategy, run_layer_test)
+from tests.tfcore.keras_hub_blocks import backbone_sizes, copy_block_to_keras_hub
 from tests.tfgpt.gpt_testing import tiny_config, tiny_lm
 from tfcore.training import Trainer
 from tfgpt import GPTEmbedding, GPTLanguageModel, GPTModel, LMTask
@@ -24,30 +25,13 @@ def keras_hub_with_weights_of(lm):
     """keras-hub's GPT2CausalLM carrying `lm`'s weights (an independent implementation)."""
     import keras_hub
     c = lm.config
-    backbone = keras_hub.models.GPT2Backbone(
-        vocabulary_size=c.vocab_size, num_layers=c.num_hidden_layers,
-        num_heads=c.num_attention_heads, hidden_dim=c.hidden_size,
-        intermediate_dim=c.intermediate_size, dropout=0.0,
-        max_sequence_length=c.max_position_embeddings)
-    heads, size = c.num_attention_heads, c.head_size
+    backbone = keras_hub.models.GPT2Backbone(**backbone_sizes(c))
     emb = lm.gpt.embedding
     backbone.get_layer("token_embedding").embeddings.assign(emb.token_embedding)
     backbone.get_layer("position_embedding").position_embeddings.assign(emb.position_embedding)
     for i, block in enumerate(lm.gpt.blocks):
-        layer = backbone.get_layer(f"transformer_layer_{i}")
-        attn = layer._self_attention_layer
-        for ours, theirs in ((block.attention.query, attn._query_dense),
-                             (block.attention.key, attn._key_dense),
-                             (block.attention.value, attn._value_dense)):
-            kernel, bias = ours.get_weights()
-            theirs.set_weights([kernel.reshape(-1, heads, size), bias.reshape(heads, size)])
-        kernel, bias = block.attention.output_dense.get_weights()
-        attn._output_dense.set_weights([kernel.reshape(heads, size, -1), bias])
-        layer._self_attention_layer_norm.set_weights(block.attention_layer_norm.get_weights())
-        layer._feedforward_layer_norm.set_weights(block.output_layer_norm.get_weights())
-        layer._feedforward_intermediate_dense.set_weights(
-            block.feed_forward.intermediate.get_weights())
-        layer._feedforward_output_dense.set_weights(block.feed_forward.output_dense.get_weights())
+        copy_block_to_keras_hub(block, backbone.get_layer(f"transformer_layer_{i}"),
+                                c.num_attention_heads)
     backbone.get_layer("layer_norm").set_weights(lm.gpt.final_layer_norm.get_weights())
     return keras_hub.models.GPT2CausalLM(backbone=backbone, preprocessor=None)
 

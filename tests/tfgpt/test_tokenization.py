@@ -8,11 +8,12 @@ import tensorflow as tf
 from tests.tfgpt.gpt_testing import EOT, TINY_MERGES, byte_alphabet, write_tiny_bpe
 from tfgpt.tokenization import (BytePairTokenizer, CharTokenizer, bytes_to_unicode,
                                 load_tokenizer)
-from tfrecords.encoders import CharEncoder
+from tfcore.text import BytePairEncoder, CharEncoder
 
 # GPT-2's pattern with Python's `re` (look-ahead included): letters = word characters
 # that are not digits or "_"; "_" counts as punctuation, as in [^\s\p{L}\p{N}].
-GPT2_RE = re.compile(r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
+GPT2_RE = re.compile(
+    r"""'s|'t|'re|'ve|'m|'ll|'d| ?[^\W\d_]+| ?\d+| ?(?:[^\s\w]|_)+|\s+(?!\S)|\s+""")
 
 TEXTS = ["Hello world", "  hello   world  ", "it's   'sound  'll\n\n  x", "a\t\tb \t c",
          "the cat's 12345 dogs and  the_end!!", "aaaaaaa aaaa", "ends with spaces   ",
@@ -139,3 +140,29 @@ def test_char_tokenizer_reads_what_the_record_writer_writes(tmp_path):
         load_tokenizer(str(tmp_path / "bad"))
     with pytest.raises(FileNotFoundError, match="No vocab.json"):
         load_tokenizer(str(tmp_path / "nothing"))
+
+
+def _unicode_soup(seed=0, n=200):
+    """Random strings over GPT-2's hard spots: spaces of every kind, letters, marks, digits."""
+    rng = np.random.default_rng(seed)
+    pool = (list(" \t\n\r\x0b\x0c\x1c\x85\xa0\u2000\u2028\u3000") + list("aZ9_'s!?.,-")
+            + ["'ll", "'re", "\u0301", "é", "Ω", "中", "١", "½", "Ⅷ", "\x00", "\ufffd", "🙂",
+               "the", " the", "aaaa", "12", "world", EOT, "\u0378", "\ue000"])
+    return ["".join(rng.choice(pool, size=rng.integers(0, 30))) for _ in range(n)]
+
+
+def test_python_bpe_equals_the_in_graph_tokenizer(bpe):
+    """tfcore.text.BytePairEncoder (the record writer's) gives the in-graph ids."""
+    tokenizer, vocab = bpe
+    encoder = BytePairEncoder(*tokenizer.files)
+    texts = TEXTS + [f"{EOT}the end{EOT} and  {EOT}", "the the the aaaa  12 12"] + _unicode_soup()
+    flat, lengths = encoder.encode(texts)
+    expected = tokenizer.tokenize(texts)
+    assert lengths.tolist() == expected.row_lengths().numpy().tolist()
+    assert flat.tolist() == expected.flat_values.numpy().tolist()
+    for text in TEXTS:
+        assert encoder.encode([text])[0].tolist() == reference_ids(text, vocab), text
+    assert encoder.eot_id == tokenizer.end_token_id
+    plain = BytePairEncoder(*tokenizer.files, special_tokens=())
+    in_graph = BytePairTokenizer(*tokenizer.files, special_tokens=())
+    assert plain.encode([f"a{EOT}"])[0].tolist() == in_graph.tokenize([f"a{EOT}"]).to_list()[0]

@@ -154,8 +154,8 @@ def test_gpt_dupe_factor_cuts_each_pass_at_another_offset(tmp_path):
     common = dict(input_file=str(tmp_path / "in.txt"), input_format="text", model="gpt",
                   tokenizer="char", max_seq_length=16)
     one = write_pretraining_data(WriterConfig(output_file=str(tmp_path / "one.tf"), **common))
-    four = write_pretraining_data(WriterConfig(output_file=str(tmp_path / "four.tf"),
-                                               dupe_factor=4, **common))
+    write_pretraining_data(WriterConfig(output_file=str(tmp_path / "four.tf"), dupe_factor=4,
+                                        **common))
     spec = features.feature_spec(features.gpt_schema(16))
     vocab = json.load(open(one["vocab_file"]))
     windows = {name: _read([str(tmp_path / name)], spec)["token_ids"]

@@ -109,3 +109,48 @@ class TransformerBlock(keras.layers.Layer):
             causal=self.causal, initializer_range=self.initializer_range,
             use_bias=self.use_bias)
         return config
+
+
+def blocks_from_config(config, *, norm_first, causal, use_bias=True, dtype=None):
+    """One `TransformerBlock` per `config.num_hidden_layers`, named `layer_0`, `layer_1`...
+
+    The one place where a transformer config's fields (BertConfig's names,
+    which GPTConfig shares) become the block's keyword arguments; the
+    variant (post-LN encoder, pre-LN causal decoder) is chosen by the flags.
+
+    Example:
+
+        for block in blocks_from_config(config, norm_first=False, causal=False):
+            setattr(model, block.name, block)   # attributes: tf.train.Checkpoint tracks them
+    """
+    return [TransformerBlock(
+        num_heads=config.num_attention_heads, intermediate_size=config.intermediate_size,
+        activation=config.hidden_act, dropout_rate=config.hidden_dropout_prob,
+        attention_dropout_rate=config.attention_probs_dropout_prob,
+        layer_norm_epsilon=config.layer_norm_eps, norm_first=norm_first, causal=causal,
+        initializer_range=config.initializer_range, use_bias=use_bias,
+        name=f"layer_{i}", dtype=dtype) for i in range(config.num_hidden_layers)]
+
+
+class BlockStack:
+    """Mixin for models whose blocks are attributes `layer_0`, `layer_1`... of `config`.
+
+    Attributes, not a list: tf.train.Checkpoint tracks attributes of Keras
+    models but not the lists Keras wraps, and the attribute names are the
+    blocks' names in checkpoints (`bert/layer_0/...`, `gpt/layer_0/...`).
+
+    Example (in a model's `__init__`, after `self.config` is set):
+
+        self.add_blocks(norm_first=True, causal=True)
+        for block in self.blocks: ...
+    """
+
+    def add_blocks(self, **flags):
+        """Creates the blocks with `blocks_from_config(self.config, **flags)`."""
+        for block in blocks_from_config(self.config, dtype=self.dtype_policy, **flags):
+            setattr(self, block.name, block)
+
+    @property
+    def blocks(self):
+        """The transformer blocks, first to last."""
+        return [getattr(self, f"layer_{i}") for i in range(self.config.num_hidden_layers)]

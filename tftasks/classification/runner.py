@@ -1,0 +1,52 @@
+"""`run(config)`: one fine-tuning run of `run_classifier.py`, callable without absl.
+
+Checks the options (`ClassifierConfig.validate`), resolves the model's
+config and vocab (`tftasks.common.model_files`), checks `max_seq_length`
+against the model, then runs a `ClassifierSession`. Everything that can be
+checked before work starts raises `ConfigError`/`OptionError` naming the
+option as a flag, with nothing written; bad data raises `DataError`.
+
+Example:
+
+    from tftasks.classification import ClassifierConfig, run
+    results = run(ClassifierConfig(train_file="train.tsv", eval_file="dev.tsv",
+                                   init_checkpoint="hf_bert", do_train=True,
+                                   do_eval=True, output_dir="out"))
+    results["eval"]["accuracy"]
+"""
+
+from tfbert.config import BertConfig
+from tftasks.classification.session import ClassifierSession
+from tftasks.common.errors import ConfigError
+from tftasks.common.model_files import resolve_model_files
+
+
+def resolve_model(config):
+    """`(ModelFiles, BertConfig)` of the run; ConfigError naming the flag if unusable."""
+    files = resolve_model_files(config.init_checkpoint, config.bert_config_file,
+                                config.vocab_file, config.do_lower_case)
+    try:
+        bert_config = BertConfig.from_json_file(files.config_file)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    if config.max_seq_length > bert_config.max_position_embeddings:
+        raise ConfigError(f"--max_seq_length={config.max_seq_length} exceeds the model's "
+                          f"max_position_embeddings {bert_config.max_position_embeddings}.")
+    return files, bert_config
+
+
+def run(config, record=None):
+    """Validates `config`, then trains/evaluates/predicts/exports; returns the results dict.
+
+    Args:
+      config: a `ClassifierConfig`.
+      record: called with the output folder by the chief once the data and
+        model are checked, before anything else is written (e.g.
+        `tfcore.cli.write_run_record`, flags.txt).
+    Returns:
+      The dict written to `output_dir/metrics.json`, plus `files`: the paths
+      written.
+    """
+    config.validate()
+    files, bert_config = resolve_model(config)
+    return ClassifierSession(config, files, bert_config).run(record=record)
