@@ -6,7 +6,10 @@ from tfbert.embedding import BertEmbedding
 from tfbert.heads import MaskedLanguageModel, NextSentencePrediction
 from tfbert.model import BertModel
 from tfbert.pretrainer import BertPretrainer
+from tfbert.span_labeler import BertSpanLabeler
+from tfbert.token_classifier import BertTokenClassifier
 from tfbert.tokenization import BertTokenizer
 
 __all__ = ["BertClassifier", "BertConfig", "BertEmbedding", "BertModel",
-           "BertPretrainer", "BertTokenizer", "MaskedLanguageModel", "NextSentencePrediction"]
+           "BertPretrainer", "BertSpanLabeler", "BertTokenClassifier", "BertTokenizer",
+           "MaskedLanguageModel", "NextSentencePrediction"]

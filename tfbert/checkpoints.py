@@ -7,7 +7,7 @@ assign_strictly`): every checkpoint entry is used or explicitly ignored
 (optimizer slots, `global_step`, tied-decoder copies, `position_ids`
 buffers), every model weight is filled, and otherwise the error lists
 missing, unexpected and mis-shaped names. The exception is a head the
-checkpoint lacks (classifier, MLM/NSP heads, pooler): it keeps its fresh
+checkpoint lacks (classifier, span, MLM/NSP heads, pooler): it keeps its fresh
 initialisation and is named in a warning. Hugging Face files are read by
 `tfcore.io.read_hf_weights`; the mixin's skeleton is `tfcore.pretrained`.
 
@@ -42,7 +42,8 @@ OBJECT_GRAPH_KEY = "_CHECKPOINTABLE_OBJECT_GRAPH"
 VOCAB_FILE = "vocab.txt"
 
 # Weights a checkpoint may lack: they keep their initialisation (with a warning).
-OPTIONAL_PREFIXES = ("masked_lm/", "next_sentence/", "classifier/", "bert/pooler/")
+OPTIONAL_PREFIXES = ("masked_lm/", "next_sentence/", "classifier/", "qa_outputs/",
+                     "bert/pooler/")
 
 # Checkpoint entries that are never model weights.
 IGNORED = [re.compile(p) for p in (
@@ -97,7 +98,10 @@ def _table(num_layers):
              ("next_sentence/dense/bias", "cls/seq_relationship/output_bias",
               "cls.seq_relationship.bias", False, False),
              ("classifier/kernel", "output_weights", "classifier.weight", True, True),
-             ("classifier/bias", "output_bias", "classifier.bias", False, False)]
+             ("classifier/bias", "output_bias", "classifier.bias", False, False),
+             # run_squad.py's span head: start and end logits, [2, hidden] in both formats.
+             ("qa_outputs/kernel", "cls/squad/output_weights", "qa_outputs.weight", True, True),
+             ("qa_outputs/bias", "cls/squad/output_bias", "qa_outputs.bias", False, False)]
     return rows
 
 

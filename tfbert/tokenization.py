@@ -152,6 +152,42 @@ class BertTokenizer(tf.Module):
             tf.where(too_long, UNK_TOKEN, words.flat_values))
         return self._wordpiece.tokenize(words).merge_dims(1, 2)
 
+    def tokenize_with_offsets(self, texts):
+        """Text -> WordPiece ids with the word each piece comes from, and its place.
+
+        Words are split on the raw text (whitespace; punctuation and CJK
+        characters are words of their own), then each word is tokenized as
+        `tokenize` would: the ids equal `tokenize(texts)` except where
+        normalisation itself creates a split (e.g. a lower-cased character
+        that becomes punctuation), which no known text does.
+
+        Args:
+          texts: `tf.string` `[batch]` (a scalar is a batch of 1).
+
+        Returns:
+          dict of `tf.RaggedTensor`s:
+          - "ids": int32 `[batch, (pieces)]`;
+          - "word_ids": int32 `[batch, (pieces)]`, index of the piece's word;
+          - "word_starts", "word_ends": int64 `[batch, (words)]`, byte offsets
+            of each word in the text (after invalid UTF-8 became U+FFFD);
+            a word of dropped characters only has no pieces.
+          - "texts": tf.string `[batch]`, the texts the offsets refer to.
+        """
+        texts = tf.strings.unicode_transcode(
+            _as_batch(texts), "UTF-8", "UTF-8", errors="replace", replacement_char=0xFFFD)
+        # The split op stops at a NUL byte: make it another dropped control character.
+        texts = tf.strings.regex_replace(texts, "\\x00", "\x01")
+        alone = f"{self._classes['punct']}|{self._cjk_class}"
+        words, starts, ends = tf_text.regex_split_with_offsets(
+            texts, f"{self._classes['space']}|{alone}", alone)
+        pieces = self.tokenize(words.flat_values)                 # [words, (pieces)]
+        ids = words.with_flat_values(pieces)                      # [b, (words), (pieces)]
+        word_ids = tf.ragged.range(tf.cast(words.row_lengths(), tf.int32))
+        word_ids = tf.gather(word_ids.flat_values, pieces.value_rowids())
+        return {"ids": ids.merge_dims(1, 2),
+                "word_ids": ids.merge_dims(1, 2).with_flat_values(tf.cast(word_ids, tf.int32)),
+                "word_starts": starts, "word_ends": ends, "texts": texts}
+
     def pack(self, segments, max_seq_length):
         """One or two id segments -> `[CLS] a [SEP] (b [SEP])`, padded.
 
