@@ -23,6 +23,7 @@ class BertModel(PretrainedMixin, BlockStack, ConfigModel):
 
     Outputs: `{"sequence_output": [batch, seq, hidden],
     "pooled_output": [batch, hidden]}` (pooled = tanh(Dense(first token))).
+    Every layer's output: `model.hidden_states(inputs)`.
     The transformer blocks are `model.blocks` (attributes `layer_0`...).
 
     Example:
@@ -66,15 +67,25 @@ class BertModel(PretrainedMixin, BlockStack, ConfigModel):
         self.built = True
 
     def call(self, inputs, training=None):
+        x = self.hidden_states(inputs, training=training)[-1]
+        pooled = self.pooler(x[:, 0])
+        return {"sequence_output": x, "pooled_output": pooled}
+
+    def hidden_states(self, inputs, training=None):
+        """The embedding output, then each block's: `num_hidden_layers + 1` tensors `[b, s, hidden]`.
+
+        Hugging Face's `output_hidden_states=True`; Google's
+        `get_all_encoder_layers()` (extract_features.py's layers) is `[1:]`;
+        the last is `sequence_output`. Inputs as for `call`.
+        """
         input_ids = inputs["input_ids"]
         input_mask = inputs.get("input_mask")
         if input_mask is None:
             input_mask = tf.ones_like(input_ids)
-        x = self.embedding(input_ids, inputs.get("segment_ids"), training=training)
+        states = [self.embedding(input_ids, inputs.get("segment_ids"), training=training)]
         for block in self.blocks:
-            x = block(x, attention_mask=input_mask, training=training)
-        pooled = self.pooler(x[:, 0])
-        return {"sequence_output": x, "pooled_output": pooled}
+            states.append(block(states[-1], attention_mask=input_mask, training=training))
+        return states
 
     def checkpoint_parts(self):
         return [("bert/", self)]
