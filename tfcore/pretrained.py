@@ -79,9 +79,14 @@ def assign_strictly(model_weights, canonical, unexpected=(), mismatched=(), sour
     for name, weight in model_weights.items():
         if name in canonical:
             weight.assign(tf.cast(canonical[name], weight.dtype))  # also bfloat16 weights
-    if optional_missing:
+    # A frozen part (a pooler the head never reads) missing is no news: info, not warning.
+    frozen = [n for n in optional_missing if not getattr(model_weights[n], "trainable", True)]
+    trained = [n for n in optional_missing if n not in frozen]
+    if trained:
         logging.warning("%s has no weights for %s: they keep their fresh initialisation.",
-                        source, optional_missing)
+                        source, trained)
+    if frozen:
+        logging.info("%s has no weights for %s (frozen, unused by this model).", source, frozen)
     if unused_heads:
         logging.info("%s: not used by this model: %s", source, unused_heads)
     return optional_missing
