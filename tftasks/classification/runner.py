@@ -15,24 +15,8 @@ Example:
     results["eval"]["accuracy"]
 """
 
-from tfbert.config import BertConfig
 from tftasks.classification.session import ClassifierSession
-from tftasks.common.errors import ConfigError
-from tftasks.common.model_files import resolve_model_files
-
-
-def resolve_model(config):
-    """`(ModelFiles, BertConfig)` of the run; ConfigError naming the flag if unusable."""
-    files = resolve_model_files(config.init_checkpoint, config.bert_config_file,
-                                config.vocab_file, config.do_lower_case)
-    try:
-        bert_config = BertConfig.from_json_file(files.config_file)
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
-    if config.max_seq_length > bert_config.max_position_embeddings:
-        raise ConfigError(f"--max_seq_length={config.max_seq_length} exceeds the model's "
-                          f"max_position_embeddings {bert_config.max_position_embeddings}.")
-    return files, bert_config
+from tftasks.common.model_files import resolve_model
 
 
 def run(config, record=None):

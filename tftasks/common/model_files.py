@@ -10,6 +10,7 @@ Example:
 
     files = resolve_model_files("uncased_L-12_H-768_A-12")
     files.config_file, files.vocab_file, files.do_lower_case
+    files, bert_config = resolve_model(run_config)   # and the config, checked
 """
 
 import dataclasses
@@ -72,3 +73,22 @@ def resolve_model_files(init_checkpoint=None, bert_config_file=None, vocab_file=
         with open(tokenizer_config, encoding="utf-8") as f:
             lower = bool(json.load(f).get("do_lower_case", lower))
     return ModelFiles(config_file, vocab, lower, init_checkpoint)
+
+
+def resolve_model(config):
+    """`(ModelFiles, BertConfig)` of a fine-tuning run's config; ConfigError naming the flag.
+
+    `config` has init_checkpoint, bert_config_file, vocab_file, do_lower_case
+    and max_seq_length (which must fit the model's max_position_embeddings).
+    """
+    from tfbert.config import BertConfig
+    files = resolve_model_files(config.init_checkpoint, config.bert_config_file,
+                                config.vocab_file, config.do_lower_case)
+    try:
+        bert_config = BertConfig.from_json_file(files.config_file)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    if config.max_seq_length > bert_config.max_position_embeddings:
+        raise ConfigError(f"--max_seq_length={config.max_seq_length} exceeds the model's "
+                          f"max_position_embeddings {bert_config.max_position_embeddings}.")
+    return files, bert_config

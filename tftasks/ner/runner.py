@@ -13,7 +13,7 @@ Example:
     results["eval"]["f1"]
 """
 
-from tftasks.classification.runner import resolve_model
+from tftasks.common.model_files import resolve_model
 from tftasks.ner.session import NerSession
 
 
