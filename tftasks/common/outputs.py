@@ -27,9 +27,11 @@ LABELS_JSON = "labels.json"
 
 
 def write_eval_results(path, metrics, global_step):
-    """Google's eval_results.txt: `eval_<metric> = value`, `global_step`, `loss`."""
+    """Google's eval_results.txt: `eval_<metric> = value`, `global_step`, `loss` (if any)."""
     result = {f"eval_{k}": v for k, v in metrics.items()}
-    result.update(global_step=int(global_step), loss=metrics.get("loss"))
+    result["global_step"] = int(global_step)
+    if metrics.get("loss") is not None:
+        result["loss"] = metrics["loss"]
     write_text_atomically(path, "".join(f"{k} = {result[k]}\n" for k in sorted(result)))
 
 
