@@ -32,10 +32,7 @@ checkpoint. Progress is a bar in a terminal, else one plain line about every
 tenth of the training.
 """
 
-import sys
-import time
-
-from absl import app, flags, logging
+from absl import flags
 
 from tfcore.cli import config_from_flags, define_tpu_flags, define_training_flags
 
@@ -95,62 +92,24 @@ flags.DEFINE_string("export_dir", None, "SavedModel folder (default output_dir/s
 
 
 def config_from_command_line(flag_values=FLAGS):
-    """The `ClassifierConfig` of the parsed flags.
-
-    --do_lower_case and --task_type left at their defaults become None ("decide"):
-    a Hugging Face folder's tokenizer_config.json decides the casing, a GLUE
-    task its task type.
-    """
+    """The `ClassifierConfig` of the parsed flags; --do_lower_case, --task_type not given: None (decide)."""
     from tftasks.classification import ClassifierConfig
-
-    def given(name):
-        return flag_values[name].value if flag_values[name].present else None
-
-    return config_from_flags(ClassifierConfig, flag_values, do_lower_case=given("do_lower_case"),
-                             task_type=given("task_type"))
-
-
-def main(argv):
-    """Runs `run()`; known failures end with one clear line instead of a traceback."""
-    del argv
-    import tensorflow as tf
-    from tfcore.training import CheckpointWriteError, NonFiniteLossError
-    from tftasks.common.errors import DataError
-    try:
-        results = run()
-    except (DataError, CheckpointWriteError, NonFiniteLossError) as e:
-        logging.error("%s", e)
-        sys.exit(f"run_classifier.py: error: {e}")
-    except tf.errors.OpError as e:  # e.g. a full disk while exporting (tfcore.export)
-        sys.exit(f"run_classifier.py: error: {e.message.strip()}")
-    print_summary(results)
+    return config_from_flags(ClassifierConfig, flag_values, undecided=("do_lower_case", "task_type"))
 
 
 def run():
     """The flags' config -> `tftasks.classification.run`; bad options are usage errors."""
     import tftasks.classification
-    from tfcore.cli import write_run_record
-    from tftasks.common.errors import OptionError
-    started = time.time()
-    try:
-        results = tftasks.classification.run(
-            config_from_command_line(),
-            record=lambda output_dir: write_run_record(output_dir, "run_classifier.py"))
-    except OptionError as e:
-        raise app.UsageError(str(e)) from None
-    results["seconds"] = time.time() - started
-    return results
+    from tftasks.common.program import run_task
+    return run_task("run_classifier.py", tftasks.classification.run, config_from_command_line())
 
 
-def print_summary(results):
-    from tfcore.reporting import summary_table
-    rows = [("task", results["task"]), ("steps", results["steps"])]
-    for section in ("train", "eval"):
-        rows += [(f"{section}.{k}", v) for k, v in sorted(results.get(section, {}).items())]
-    print("\n" + summary_table(rows))
-    print(f"\nFinished in {results['seconds']:.0f} s.")
-    for name, path in results["files"].items():
-        print(f"  {name + ':':14s}{path}")
+def main(argv):
+    """Runs `run()`; known failures end with one clear line instead of a traceback."""
+    del argv
+    from tftasks.common.program import exit_on_failure, print_summary
+    results = exit_on_failure("run_classifier.py", run)
+    print_summary(results, ("task", "steps"), ("train", "eval"))
 
 
 if __name__ == "__main__":

@@ -29,10 +29,7 @@ predicted tag), flags.txt and saved_model/ (raw text in, entities with
 character spans out; see tftasks/ner/export.py).
 """
 
-import sys
-import time
-
-from absl import app, flags, logging
+from absl import flags
 
 from tfcore.cli import config_from_flags, define_tpu_flags, define_training_flags
 
@@ -84,59 +81,26 @@ flags.DEFINE_string("export_dir", None, "SavedModel folder (default output_dir/s
 
 
 def config_from_command_line(flag_values=FLAGS):
-    """The `NerConfig` of the parsed flags (--do_lower_case not given: None, decide)."""
+    """The `NerConfig` of the parsed flags; --do_lower_case not given: None (decide)."""
     from tftasks.ner import NerConfig
-    lower = flag_values["do_lower_case"]
-    return config_from_flags(NerConfig, flag_values,
-                             do_lower_case=lower.value if lower.present else None)
-
-
-def main(argv):
-    """Runs `run()`; known failures end with one clear line instead of a traceback."""
-    del argv
-    import tensorflow as tf
-    from tfcore.training import CheckpointWriteError, NonFiniteLossError
-    from tftasks.common.errors import DataError
-    try:
-        results = run()
-    except (DataError, CheckpointWriteError, NonFiniteLossError) as e:
-        logging.error("%s", e)
-        sys.exit(f"run_ner.py: error: {e}")
-    except tf.errors.OpError as e:
-        sys.exit(f"run_ner.py: error: {e.message.strip()}")
-    print_summary(results)
+    return config_from_flags(NerConfig, flag_values, undecided=("do_lower_case",))
 
 
 def run():
     """The flags' config -> `tftasks.ner.run`; bad options are usage errors."""
     import tftasks.ner
-    from tfcore.cli import write_run_record
-    from tftasks.common.errors import OptionError
-    started = time.time()
-    try:
-        results = tftasks.ner.run(config_from_command_line(),
-                                  record=lambda output_dir: write_run_record(output_dir,
-                                                                             "run_ner.py"))
-    except OptionError as e:
-        raise app.UsageError(str(e)) from None
-    results["seconds"] = time.time() - started
-    return results
+    from tftasks.common.program import run_task
+    return run_task("run_ner.py", tftasks.ner.run, config_from_command_line())
 
 
-def print_summary(results):
-    from tfcore.reporting import summary_table
+def main(argv):
+    """Runs `run()`; known failures end with one clear line instead of a traceback."""
+    del argv
+    from tftasks.common.program import exit_on_failure, print_summary
     from tftasks.ner.metrics import format_report
-    rows = [("task", results["task"]), ("tag_scheme", results["tag_scheme"]),
-            ("steps", results["steps"])]
-    for section in ("train", "eval", "predict"):
-        rows += [(f"{section}.{k}", v) for k, v in sorted(results.get(section, {}).items())
-                 if not isinstance(v, dict)]
-    print("\n" + summary_table(rows))
-    if "eval" in results:
-        print("\n" + format_report(results["eval"]))
-    print(f"Finished in {results['seconds']:.0f} s.")
-    for name, path in results["files"].items():
-        print(f"  {name + ':':14s}{path}")
+    results = exit_on_failure("run_ner.py", run)
+    print_summary(results, ("task", "tag_scheme", "steps"), ("train", "eval", "predict"),
+                  report=format_report(results["eval"]) if "eval" in results else None)
 
 
 if __name__ == "__main__":

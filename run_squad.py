@@ -28,10 +28,7 @@ With --do_eval, the predict file is also evaluated every
 --save_checkpoints_steps and best/ keeps the best F1.
 """
 
-import sys
-import time
-
-from absl import app, flags, logging
+from absl import flags
 
 from tfcore.cli import config_from_flags, define_tpu_flags, define_training_flags
 
@@ -77,58 +74,24 @@ flags.DEFINE_string("export_dir", None, "SavedModel folder (default output_dir/s
 
 
 def config_from_command_line(flag_values=FLAGS):
-    """The `SquadConfig` of the parsed flags.
-
-    --do_lower_case left at its default becomes None: a Hugging Face folder's
-    tokenizer_config.json decides the casing, else True.
-    """
+    """The `SquadConfig` of the parsed flags; --do_lower_case not given: None (decide)."""
     from tftasks.squad import SquadConfig
-    lower = flag_values["do_lower_case"]
-    return config_from_flags(SquadConfig, flag_values,
-                             do_lower_case=lower.value if lower.present else None)
-
-
-def main(argv):
-    """Runs `run()`; known failures end with one clear line instead of a traceback."""
-    del argv
-    import tensorflow as tf
-    from tfcore.training import CheckpointWriteError, NonFiniteLossError
-    from tftasks.common.errors import DataError
-    try:
-        results = run()
-    except (DataError, CheckpointWriteError, NonFiniteLossError) as e:
-        logging.error("%s", e)
-        sys.exit(f"run_squad.py: error: {e}")
-    except tf.errors.OpError as e:
-        sys.exit(f"run_squad.py: error: {e.message.strip()}")
-    print_summary(results)
+    return config_from_flags(SquadConfig, flag_values, undecided=("do_lower_case",))
 
 
 def run():
     """The flags' config -> `tftasks.squad.run`; bad options are usage errors."""
     import tftasks.squad
-    from tfcore.cli import write_run_record
-    from tftasks.common.errors import OptionError
-    started = time.time()
-    try:
-        results = tftasks.squad.run(
-            config_from_command_line(),
-            record=lambda output_dir: write_run_record(output_dir, "run_squad.py"))
-    except OptionError as e:
-        raise app.UsageError(str(e)) from None
-    results["seconds"] = time.time() - started
-    return results
+    from tftasks.common.program import run_task
+    return run_task("run_squad.py", tftasks.squad.run, config_from_command_line())
 
 
-def print_summary(results):
-    from tfcore.reporting import summary_table
-    rows = [("task", results["task"]), ("steps", results["steps"])]
-    for section in ("train", "eval"):
-        rows += [(f"{section}.{k}", v) for k, v in sorted(results.get(section, {}).items())]
-    print("\n" + summary_table(rows))
-    print(f"\nFinished in {results['seconds']:.0f} s.")
-    for name, path in results["files"].items():
-        print(f"  {name + ':':18s}{path}")
+def main(argv):
+    """Runs `run()`; known failures end with one clear line instead of a traceback."""
+    del argv
+    from tftasks.common.program import exit_on_failure, print_summary
+    results = exit_on_failure("run_squad.py", run)
+    print_summary(results, ("task", "steps"), ("train", "eval"))
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import pytest  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 # MirroredStrategy tests need two devices; split the CPU before TF initialises it.
@@ -25,9 +26,24 @@ SLOW_PATHS = ("reliability/test_data_creation_faults.py", "reliability/test_pret
 
 
 def pytest_collection_modifyitems(config, items):
-    import pytest
     tests_dir = os.path.dirname(os.path.abspath(__file__))
     for item in items:
         path = os.path.relpath(str(item.fspath), tests_dir).replace(os.sep, "/")
         if any(path.startswith(slow) for slow in SLOW_PATHS):
             item.add_marker(pytest.mark.slow)
+
+
+
+# The scripts' absl flags share names: each test module that imported a script gets
+# that script's flags, and only those (tests/script_flags.py).
+from tests import script_flags  # noqa: E402
+
+script_flags.import_scripts(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _script_flags(request):
+    """Puts the flags of the script this test module imported (if any) on absl's FLAGS."""
+    name = next((n for n in script_flags.SCRIPTS if hasattr(request.module, n)), None)
+    if name:
+        script_flags.use_script_flags(name)

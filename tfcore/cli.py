@@ -135,14 +135,19 @@ def define_tpu_flags(defaults=None, helps=None, flag_values=flags.FLAGS):
     return _define(TPU_FLAGS, defaults, helps, flag_values, _calling_module_name(1))
 
 
-def config_from_flags(config_class, flag_values=flags.FLAGS, **overrides):
+def config_from_flags(config_class, flag_values=flags.FLAGS, undecided=(), **overrides):
     """`config_class(**values)`: each dataclass field takes the flag of the same name.
 
     A field without a flag keeps its default (or takes `overrides`); a
-    required field with neither raises ValueError naming it.
+    required field with neither raises ValueError naming it. The flags named
+    in `undecided` become None when not given on the command line ("decide":
+    e.g. --do_lower_case, which a Hugging Face folder's tokenizer config
+    then decides).
 
-    Example: `config_from_flags(PretrainingConfig, flags.FLAGS)`.
+    Example: `config_from_flags(ClassifierConfig, flags.FLAGS, undecided=("do_lower_case",))`.
     """
+    overrides = dict(overrides, **{name: None for name in undecided
+                                   if not flag_values[name].present})
     values = {}
     for field in dataclasses.fields(config_class):
         if not field.init:

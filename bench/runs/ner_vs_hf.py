@@ -26,7 +26,6 @@ run by `--torch_python`, figures from its JSON line.
 """
 
 import os
-import subprocess
 import sys
 
 from absl import flags
@@ -48,13 +47,10 @@ def define_flags():
     flags.DEFINE_integer("eval_batch_size", 64, "Evaluation batch.")
     flags.DEFINE_string("eval_file", None, "Dev file (default: --data_dir/wnut17/dev.conll; "
                         "another one for quick checks only).")
-    flags.DEFINE_bool("shared_head", True, "Both sides start from one seeded random head per "
-                      "seed (bench/runs/token_head_folder.py), not two initialisations.")
     FLAGS.set_default("seeds", ["1", "2", "3"])
 
 
 PEER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ner_hf_peer.py")
-HEAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "token_head_folder.py")
 F1_BAR = 0.5
 
 
@@ -64,15 +60,7 @@ def files():
 
 
 def start_folder(seed):
-    """The checkpoint both sides start from: MiniLM, or MiniLM + the seed's shared head."""
-    if not FLAGS.shared_head:
-        return paths.minilm_folder()
-    folder = os.path.join(FLAGS.work_dir, f"minilm_ner_head_seed{seed}")
-    if not os.path.exists(os.path.join(folder, "config.json")):
-        subprocess.run([paths.torch_python(), HEAD, f"--model_dir={paths.minilm_folder()}",
-                        f"--train_file={files()[0]}", f"--seed={seed}",
-                        f"--output_dir={folder}"], check=True)
-    return folder
+    return side_by_side.start_folder("token", seed, files()[0])
 
 
 def ours_command(extra):

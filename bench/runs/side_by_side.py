@@ -51,6 +51,27 @@ def define_flags(work_dir):
                          "inherits OMP/TF thread variables).")
     flags.DEFINE_bool("write", False, "Put the block into bench/RESULTS.md.")
     flags.DEFINE_string("ceiling", "measure", "'measure' the matmul ceilings first, or 'skip'.")
+    flags.DEFINE_bool("shared_head", True, "Both sides start from one seeded random head per "
+                      "seed (bench/runs/head_folder.py), not two initialisations.")
+
+
+HEAD_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "head_folder.py")
+
+
+def start_folder(head, seed, train_file=None):
+    """The checkpoint both sides start from: MiniLM, or (--shared_head) MiniLM + a seeded head.
+
+    `head`: "span" or "token" (whose tags come from the CoNLL `train_file`).
+    """
+    if not flags.FLAGS.shared_head:
+        return paths.minilm_folder()
+    folder = os.path.join(flags.FLAGS.work_dir, f"minilm_{head}_head_seed{seed}")
+    if not os.path.exists(os.path.join(folder, "config.json")):
+        extra = [f"--train_file={train_file}"] if train_file else []
+        subprocess.run([paths.torch_python(), HEAD_FOLDER, f"--head={head}",
+                        f"--model_dir={paths.minilm_folder()}", f"--seed={seed}",
+                        f"--output_dir={folder}", *extra], check=True)
+    return folder
 
 
 @dataclasses.dataclass

@@ -1,6 +1,7 @@
 """SQuAD v1.1 side by side: `run_squad.py` vs Hugging Face PyTorch on the same recipe.
 
-Same checkpoint (all-MiniLM-L6-v2, a fresh span head), training questions
+Same checkpoint (all-MiniLM-L6-v2; with --shared_head, the default, one seeded
+random span head given to both sides), training questions
 (the first `--max_train_rows` of train-v1.1.json.gz, in file order), epochs,
 sequence length, batch, learning rate and seed. The default recipe (4,000
 questions, 4,713 windows of up to 256 tokens, 1 epoch, batch 32, lr 1e-4) trains
@@ -61,7 +62,7 @@ def ours_command(extra):
 
     def command(seed, output_dir):
         return [sys.executable, os.path.join(paths.REPO_ROOT, "run_squad.py"),
-                f"--init_checkpoint={paths.minilm_folder()}", "--do_train=True",
+                f"--init_checkpoint={side_by_side.start_folder('span', seed)}", "--do_train=True",
                 f"--train_file={train}", f"--max_train_rows={FLAGS.max_train_rows}",
                 "--do_predict=True", f"--predict_file={dev}",
                 f"--max_seq_length={FLAGS.max_seq_length}", "--doc_stride=128",
@@ -75,7 +76,7 @@ def ours_command(extra):
 
 def peer_command(seed, output_dir):
     train, dev = files()
-    return [paths.torch_python(), PEER, f"--model_dir={paths.minilm_folder()}",
+    return [paths.torch_python(), PEER, f"--model_dir={side_by_side.start_folder('span', seed)}",
             f"--train_file={train}", f"--eval_file={dev}",
             f"--max_train_rows={FLAGS.max_train_rows}",
             f"--max_seq_length={FLAGS.max_seq_length}", "--doc_stride=128",
