@@ -156,6 +156,7 @@ def test_usage_error_is_one_line(tmp_path):
     expected = "ERROR: --train_batch_size must be positive, got 0. (--help lists the flags)"
     assert errors == [expected], result.stderr[-2000:]
     assert "--task_name" not in result.stderr  # no flag help before the message
+    assert "Traceback" not in result.stderr
     assert not os.path.exists(tmp_path / "out")
 
 

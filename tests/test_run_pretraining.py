@@ -1,6 +1,10 @@
-"""End-to-end tests of run_pretraining.py as users run it: subprocesses, flags, files."""
+"""End-to-end tests of run_pretraining.py as users run it: subprocesses, flags, files.
 
-import ast
+The embedded defaults (the quick start's BERT learning beyond the baseline, a
+GPT pretrained after BERT in the same folder) are checked on the README
+journey's own runs: tests/journeys/test_readme.py.
+"""
+
 import json
 import os
 import signal
@@ -12,7 +16,10 @@ import time
 import numpy as np
 import pytest
 import tensorflow as tf
+from absl import flags as absl_flags
+from absl.testing import flagsaver
 
+import run_classifier
 from tests.testing import REPO_ROOT, SMALL_VOCAB, reload_in_fresh_process, write_vocab
 
 SEQ, PREDICTIONS = 16, 3
@@ -96,19 +103,33 @@ def test_bad_flags_fail_before_any_work(data, tmp_path, flags, message):
     assert not os.path.exists(output_dir)
 
 
-def test_train_eval_export_and_kill_9_resume_is_bit_identical(data, tmp_path):
-    whole = str(tmp_path / "whole")
-    result = run(command(data, whole))
+@pytest.fixture(scope="module")
+def pretrained_run(data, tmp_path_factory):
+    """(output folder, stdout) of a finished run (train, eval, export) on the small records."""
+    out = str(tmp_path_factory.mktemp("pretrained") / "out")
+    return out, run(command(data, out)).stdout
+
+
+@pytest.fixture(scope="module")
+def pretrained(pretrained_run):
+    """The output folder of `pretrained_run`."""
+    return pretrained_run[0]
+
+
+def test_train_eval_export_and_kill_9_resume_is_bit_identical(data, pretrained_run, tmp_path):
+    whole, stdout = pretrained_run  # an uninterrupted run of `command(data, ...)`
     metrics = json.load(open(os.path.join(whole, "metrics.json")))
     assert metrics["steps"] == 12
     for key in ("masked_lm_accuracy", "next_sentence_accuracy", "masked_lm_accuracy_baseline"):
         assert 0.0 <= metrics["eval"][key] <= 1.0
     assert metrics["train"]["tokens_per_second"] > 0
-    assert "metrics.json" in result.stdout and "saved_model" in result.stdout
+    assert "metrics.json" in stdout and "saved_model" in stdout
     assert sorted(n for n in os.listdir(whole) if n.startswith("ckpt-12"))
 
+    # Training only (evaluation and export come after the last step).
     cut = str(tmp_path / "cut")
-    process = subprocess.Popen(command(data, cut), stdout=subprocess.DEVNULL,
+    cut_command = command(data, cut, do_eval=False, do_export=False)
+    process = subprocess.Popen(cut_command, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, cwd=REPO_ROOT)
     deadline = time.time() + 240
     while not os.path.exists(os.path.join(cut, "ckpt-4.index")) and time.time() < deadline:
@@ -116,7 +137,7 @@ def test_train_eval_export_and_kill_9_resume_is_bit_identical(data, tmp_path):
     process.send_signal(signal.SIGKILL)
     process.wait()
     assert not os.path.exists(os.path.join(cut, "ckpt-12.index")), "killed too late"
-    run(command(data, cut))
+    run(cut_command)
     expected = checkpoint_values(os.path.join(whole, "ckpt-12"))
     actual = checkpoint_values(os.path.join(cut, "ckpt-12"))
     assert expected.keys() == actual.keys()
@@ -189,7 +210,7 @@ def test_full_disk_during_checkpoint_keeps_the_last_one_and_resumes(data, tmp_pa
     after = checkpoint_values(os.path.join(output_dir, "ckpt-4"))
     for name in before:
         np.testing.assert_array_equal(after[name], before[name])
-    run(command(data, output_dir))
+    run(command(data, output_dir, do_eval=False, do_export=False))
     assert json.load(open(os.path.join(output_dir, "metrics.json")))["steps"] == 12
 
 
@@ -214,75 +235,6 @@ def test_truncated_shard_names_the_file_or_is_skipped(data, tmp_path):
     assert "train-0.tfrecord" in result.stderr
 
 
-def run_in(folder, args, timeout=300):
-    """Runs `args` with `folder` as the working directory (as a user types in a shell)."""
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=REPO_ROOT)
-    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=timeout,
-                            cwd=str(folder))
-    assert result.returncode == 0, result.stderr[-4000:]
-    return result
-
-
-def same_bytes(folder_a, folder_b, pattern=".tfrecord"):
-    names = sorted(n for n in os.listdir(folder_a) if n.endswith(pattern))
-    assert names and names == sorted(n for n in os.listdir(folder_b) if n.endswith(pattern))
-    return all(open(os.path.join(folder_a, n), "rb").read()
-               == open(os.path.join(folder_b, n), "rb").read() for n in names)
-
-
-def test_gpt_after_bert_in_the_same_folder_trains_generates_and_exports(tmp_path):
-    script = os.path.join(REPO_ROOT, "run_pretraining.py")
-    # BERT's default first, with few steps: it must leave nothing GPT could mistake for its data.
-    run_in(tmp_path, [sys.executable, script, "--num_train_steps=2",
-           "--num_warmup_steps=1", "--save_checkpoints_steps=2",
-           "--max_eval_steps=1", "--nodo_export"])
-    assert os.path.exists(tmp_path / "pretraining_output" / "bert_config.json")
-    result = run_in(tmp_path, [sys.executable, script, "--model=gpt", "--num_train_steps=30",
-                               "--num_warmup_steps=5", "--save_checkpoints_steps=30",
-                               "--max_eval_steps=5"])
-    output_dir = tmp_path / "gpt_output"
-    assert "prompt -> generated text" in result.stdout
-    metrics = json.load(open(output_dir / "metrics.json"))
-    assert metrics["steps"] == 30
-    vocab = json.load(open(output_dir / "data" / "gpt_train_records" / "vocab.json"))
-    # Better than a uniform guess over the characters after 30 steps.
-    assert metrics["eval"]["lm_loss"] < np.log(len(vocab))
-    # The output folder is a Hugging Face GPT-2 folder: generate reads it as it is.
-    assert json.load(open(output_dir / "vocab.json")) == vocab
-    generated = run_in(tmp_path, [sys.executable, "-m", "tfgpt.generate",
-                                  "--checkpoint_dir=gpt_output", "--prompt=The ",
-                                  "--max_new_tokens=6", "--seed=1"])
-    assert generated.stdout.startswith("The ") and len(generated.stdout.rstrip("\n")) > 4
-    # In-process data writing gives the CLI's bytes for the same settings.
-    cli = tmp_path / "cli_heldout"
-    run_in(tmp_path, [sys.executable, "-m", "tfrecords.create_pretraining_data",
-                      f"--input_file={output_dir / 'data' / 'corpus' / 'heldout.txt'}",
-                      f"--vocab_file={output_dir / 'data' / 'gpt_train_records' / 'vocab.json'}",
-                      f"--output_dir={cli}", "--num_shards=2", "--model=gpt", "--tokenizer=char",
-                      "--max_seq_length=64", "--random_seed=12345", "--noprogress"])
-    assert same_bytes(cli, output_dir / "data" / "gpt_heldout_records")
-    script = ("import sys, tensorflow as tf, tensorflow_text\n"
-              "f = tf.saved_model.load(sys.argv[1]).signatures['serving_default']\n"
-              "out = f(prompt=tf.constant(['The ', '']), max_new_tokens=tf.constant(8),\n"
-              "        temperature=tf.constant(1.0), seed=tf.constant(3))['text'].numpy()\n"
-              "assert not [m for m in sys.modules if m.startswith(('tfgpt', 'tfcore'))]\n"
-              "print(repr([t.decode('utf-8') for t in out]))\n")
-    served = subprocess.run([sys.executable, "-c", script, str(output_dir / "saved_model")],
-                            capture_output=True, text=True, cwd=str(tmp_path), timeout=300)
-    assert served.returncode == 0, served.stderr[-3000:]
-    texts = ast.literal_eval(served.stdout.strip().splitlines()[-1])
-    assert len(texts) == 2 and all(isinstance(t, str) for t in texts)
-
-
-def test_quick_start_default_learns_beyond_the_most_frequent_token(tmp_path):
-    # The README's first command, as is: corpus -> vocab -> shards -> 600 steps -> eval.
-    output_dir = str(tmp_path / "default")
-    run([sys.executable, os.path.join(REPO_ROOT, "run_pretraining.py"),
-         f"--output_dir={output_dir}"], timeout=600)
-    metrics = json.load(open(os.path.join(output_dir, "metrics.json")))["eval"]
-    assert metrics["masked_lm_accuracy"] > 1.5 * metrics["masked_lm_accuracy_baseline"], metrics
-
-
 def trainer_weights(prefix, config):
     """A BertPretrainer restored by TensorFlow's own object-based restore of a trainer ckpt."""
     from tfbert import BertConfig, BertPretrainer
@@ -292,14 +244,6 @@ def trainer_weights(prefix, config):
            "masked_lm_positions": np.zeros((1, PREDICTIONS), np.int32)})
     tf.train.Checkpoint(model=model).restore(prefix).expect_partial()
     return model
-
-
-@pytest.fixture(scope="module")
-def pretrained(data, tmp_path_factory):
-    """The output folder of a finished run (train, eval, export) on the small records."""
-    out = str(tmp_path_factory.mktemp("pretrained") / "out")
-    run(command(data, out))
-    return out
 
 
 def test_output_folder_is_a_pretrained_folder_and_a_rerun_keeps_it(data, pretrained):
@@ -332,17 +276,21 @@ def test_output_folder_is_a_pretrained_folder_and_a_rerun_keeps_it(data, pretrai
     assert tf.train.latest_checkpoint(out).endswith("ckpt-12")
 
 
-def classifier_command(out, init, **extra):
+def run_classifier_in_process(out, init, **extra):
+    """`run_classifier.py` with these flags, run in this process (absl flags set per call)."""
     tsv = os.path.join(os.path.dirname(out), "train.tsv")
     with open(tsv, "w") as f:
         f.write("sentence\tlabel\nthe cat sat .\t1\na dog ran !\t0\nthe mat .\t1\na cat !\t0\n")
-    flags = dict(init_checkpoint=init, train_file=tsv, eval_file=tsv, text_column="sentence",
-                 label_column="label", do_train=True, do_eval=True, num_train_epochs=1,
-                 train_batch_size=4, max_seq_length=SEQ, learning_rate=1e-12, weight_decay=0,
-                 output_dir=out)
-    flags.update(extra)
-    return [sys.executable, os.path.join(REPO_ROOT, "run_classifier.py")] + [
-        f"--{k}" if v is True else f"--{k}={v}" for k, v in flags.items()]
+    values = dict(init_checkpoint=init, train_file=tsv, eval_file=tsv, text_column="sentence",
+                  label_column="label", do_train=True, do_eval=True, num_train_epochs=1,
+                  train_batch_size=4, max_seq_length=SEQ, learning_rate=1e-12, weight_decay=0,
+                  output_dir=out)
+    values.update(extra)
+    argv = ["run_classifier.py"] + [f"--{k}" if v is True else f"--{k}={v}"
+                                    for k, v in values.items()]
+    with flagsaver.flagsaver():
+        absl_flags.FLAGS(argv)
+        return run_classifier.run()
 
 
 def encoder_embeddings_of_classifier(out):
@@ -362,7 +310,7 @@ def test_run_classifier_starts_from_the_pretraining_folder_and_its_ckpt(data, pr
         "bert/embeddings/word_embeddings")
     # The folder as it is (config and vocab from it) ...
     folder_run = str(tmp_path / "from_folder")
-    run(classifier_command(folder_run, pre, do_export=False))
+    run_classifier_in_process(folder_run, pre, do_export=False)
     # ... and a trainer prefix copied where no config or vocab is, given by flags.
     bare = tmp_path / "bare"
     bare.mkdir()
@@ -370,9 +318,9 @@ def test_run_classifier_starts_from_the_pretraining_folder_and_its_ckpt(data, pr
         if name.startswith("ckpt-12."):
             (bare / name).write_bytes(open(os.path.join(pre, name), "rb").read())
     prefix_run = str(tmp_path / "from_prefix")
-    run(classifier_command(prefix_run, str(bare / "ckpt-12"), do_export=False,
-                           bert_config_file=data["bert_config_file"],
-                           vocab_file=data["vocab_file"]))
+    run_classifier_in_process(prefix_run, str(bare / "ckpt-12"), do_export=False,
+                              bert_config_file=data["bert_config_file"],
+                              vocab_file=data["vocab_file"])
     for out in (folder_run, prefix_run):
         # lr 1e-12: one step leaves the encoder where the pretraining ended.
         np.testing.assert_allclose(encoder_embeddings_of_classifier(out), pretrained,

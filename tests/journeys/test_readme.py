@@ -6,16 +6,21 @@ Hub preprocessor -> pretrain a GPT right after -> generate from its folder ->
 serve (tf.saved_model.load, the session loader, saved_model_cli, TF Hub's
 KerasLayer, Keras 3's TFSMLayer). After the blocks, every SavedModel the
 journey wrote is checked in the session-based loader against
-`tf.saved_model.load`.
+`tf.saved_model.load` (all in one fresh process) and in `saved_model_cli run`
+(one process too). The journey's own runs also carry the checks of the
+embedded defaults: the quick start's BERT learns beyond the most frequent
+token; the GPT pretrained after it in the same folder has its own data (the
+CLI writes the same bytes) and is a Hugging Face GPT-2 folder.
 """
 
 import json
 import os
 
+import numpy as np
 import pytest
 
 from tests.journeys.readme_blocks import prepare_folder, readme_blocks, run_block
-from tests.serving_clients import assert_loaders_agree, saved_model_cli_run
+from tests.serving_clients import assert_agree, compare_loaders_of, saved_model_cli_runs
 from tests.testing import REPO_ROOT
 
 README = os.path.join(REPO_ROOT, "README.md")
@@ -68,6 +73,62 @@ def test_generation_wrote_text_after_the_prompt(journey):
     assert len(generate[0].stdout.strip()) > len("Return the ")
 
 
+def block_result(results, command):
+    """The result of the first README block that runs `command`, which must have succeeded."""
+    found = [(line, result) for line, _, code, result in results if command in code]
+    assert found, f"no README block runs {command!r}"
+    line, result = found[0]
+    assert result.returncode == 0, f"README.md line {line} failed: {result.stderr[-3000:]}"
+    return result
+
+
+def test_quick_start_learns_beyond_the_most_frequent_token(journey):
+    # The README's first command, as is: corpus -> vocab -> shards -> 600 steps -> eval.
+    folder, results = journey
+    block_result(results, "python run_pretraining.py")
+    with open(os.path.join(folder, "pretraining_output", "metrics.json")) as f:
+        metrics = json.load(f)["eval"]
+    assert metrics["masked_lm_accuracy"] > 1.5 * metrics["masked_lm_accuracy_baseline"], metrics
+
+
+def same_bytes(folder_a, folder_b, pattern=".tfrecord"):
+    names = sorted(n for n in os.listdir(folder_a) if n.endswith(pattern))
+    assert names and names == sorted(n for n in os.listdir(folder_b) if n.endswith(pattern))
+    return all(open(os.path.join(folder_a, n), "rb").read()
+               == open(os.path.join(folder_b, n), "rb").read() for n in names)
+
+
+def test_gpt_pretrained_after_bert_in_the_same_folder(journey, tmp_path):
+    # BERT's default ran first in this folder: it must leave nothing GPT could mistake
+    # for its data.
+    from tftasks.pretraining import preset_config
+    folder, results = journey
+    result = block_result(results, "python run_pretraining.py --model=gpt")
+    assert "prompt -> generated text" in result.stdout
+    output_dir = os.path.join(folder, "gpt_output")
+    with open(os.path.join(output_dir, "metrics.json")) as f:
+        metrics = json.load(f)
+    assert metrics["steps"] == preset_config("embedded_gpt").num_train_steps
+    data = os.path.join(output_dir, "data")
+    with open(os.path.join(data, "gpt_train_records", "vocab.json")) as f:
+        vocab = json.load(f)
+    # Better than a uniform guess over the characters.
+    assert metrics["eval"]["lm_loss"] < np.log(len(vocab))
+    # The output folder is a Hugging Face GPT-2 folder: generate reads it as it is.
+    with open(os.path.join(output_dir, "vocab.json")) as f:
+        assert json.load(f) == vocab
+    # In-process data writing gives the CLI's bytes for the same settings.
+    cli = str(tmp_path / "cli_heldout")
+    written = run_block("bash", " ".join([
+        "python -m tfrecords.create_pretraining_data",
+        f"--input_file={os.path.join(data, 'corpus', 'heldout.txt')}",
+        f"--vocab_file={os.path.join(data, 'gpt_train_records', 'vocab.json')}",
+        f"--output_dir={cli} --num_shards=2 --model=gpt --tokenizer=char",
+        "--max_seq_length=64 --random_seed=12345 --noprogress"]), folder)
+    assert written.returncode == 0, written.stderr[-3000:]
+    assert same_bytes(cli, os.path.join(data, "gpt_heldout_records"))
+
+
 EXPORTS = {
     "pretraining_output/saved_model": {"serving_default": {"text": ["Return the sum.", ""]}},
     "encoder_savedmodel": {"serving_default": {"text": ["Return the sum.", "x"]}},
@@ -78,7 +139,11 @@ EXPORTS = {
                             "seed": 1},
         "logits": {"token_ids": [[1, 2, 3]]}},
 }
-EXPORTS["gpt_savedmodel"] = EXPORTS["gpt_output/saved_model"]  # python -m tfgpt.export
+# python -m tfgpt.export: the same kind of export, here sampling (seeded).
+EXPORTS["gpt_savedmodel"] = {
+    "serving_default": {"prompt": ["The ", ""], "max_new_tokens": 8, "temperature": 1.0,
+                        "seed": 3},
+    "logits": {"token_ids": [[1, 2, 3]]}}
 # One request per export kind for saved_model_cli (tensorflow_text ops registered).
 CLI_REQUESTS = {
     "pretraining_output/saved_model": ("serving_default", "text=['Return the sum.']"),
@@ -89,17 +154,33 @@ CLI_REQUESTS = {
 }
 
 
-@pytest.mark.parametrize("export", sorted(EXPORTS))
-def test_journey_exports_agree_in_the_session_loader(journey, export):
+@pytest.fixture(scope="module")
+def loader_reports(journey):
+    """`{export: compare_loaders report}`: every journey export in one fresh process."""
     folder, results = journey
     assert all(r.returncode == 0 for *_, r in results), "a README block failed"
-    assert_loaders_agree(os.path.join(folder, export), EXPORTS[export])
+    reports = compare_loaders_of({os.path.join(folder, e): EXPORTS[e] for e in EXPORTS})
+    return {e: reports[os.path.join(folder, e)] for e in EXPORTS}
+
+
+@pytest.mark.parametrize("export", sorted(EXPORTS))
+def test_journey_exports_agree_in_the_session_loader(loader_reports, export):
+    report = loader_reports[export]
+    assert sorted(report) == sorted(EXPORTS[export])
+    assert_agree(report)
+
+
+@pytest.fixture(scope="module")
+def cli_outputs(journey):
+    """`{export: stdout of saved_model_cli run}`: the commands one after the other in one process."""
+    folder, results = journey
+    assert all(r.returncode == 0 for *_, r in results), "a README block failed"
+    exports = sorted(CLI_REQUESTS)
+    outputs = saved_model_cli_runs([(os.path.join(folder, e), *CLI_REQUESTS[e]) for e in exports])
+    return dict(zip(exports, outputs))
 
 
 @pytest.mark.parametrize("export", sorted(CLI_REQUESTS))
-def test_journey_exports_run_in_saved_model_cli(journey, export):
-    folder, results = journey
-    assert all(r.returncode == 0 for *_, r in results), "a README block failed"
-    signature, exprs = CLI_REQUESTS[export]
-    out = saved_model_cli_run(os.path.join(folder, export), signature, exprs)
+def test_journey_exports_run_in_saved_model_cli(cli_outputs, export):
+    out = cli_outputs[export]
     assert "Result for output key" in out, out[-2000:]

@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from tests.reliability import tiny_exports
-from tests.serving_clients import assert_loaders_agree, saved_model_cli_run
+from tests.serving_clients import assert_agree, compare_loaders_of, saved_model_cli_runs
 from tests.testing import REPO_ROOT
 
 TEXTS = ["hello world", "the cat sat on the mat", "", "un\u00e9 caf\u00e9 !"]
@@ -53,20 +53,38 @@ REQUESTS = {
 }
 
 
+CLI_REQUESTS = {"encoder": ("serving_default", "text=['hello world']"),
+                "classifier": ("serving_default", "text_a=['a good movie']"),
+                "generator": ("logits", "token_ids=[[1,2,3]]")}
+
+
+@pytest.fixture(scope="module")
+def loader_reports(exports):
+    """`{kind: compare_loaders report}`: every export in one fresh process."""
+    reports = compare_loaders_of({exports[kind]: REQUESTS[kind] for kind in REQUESTS})
+    return {kind: reports[str(exports[kind])] for kind in REQUESTS}
+
+
 @pytest.mark.parametrize("kind", sorted(REQUESTS))
-def test_session_loader_equals_tf_saved_model_load(exports, kind):
-    report = assert_loaders_agree(exports[kind], REQUESTS[kind])
+def test_session_loader_equals_tf_saved_model_load(loader_reports, kind):
+    report = loader_reports[kind]
+    assert sorted(report) == sorted(REQUESTS[kind])
+    assert_agree(report)
     if kind == "generator":
         assert "text" in report["serving_default"]["outputs"]
 
 
-@pytest.mark.parametrize("kind,signature,exprs", [
-    ("encoder", "serving_default", "text=['hello world']"),
-    ("classifier", "serving_default", "text_a=['a good movie']"),
-    ("generator", "logits", "token_ids=[[1,2,3]]"),
-])
-def test_saved_model_cli_runs(exports, kind, signature, exprs):
-    out = saved_model_cli_run(exports[kind], signature, exprs)
+@pytest.fixture(scope="module")
+def cli_outputs(exports):
+    """`{kind: stdout of saved_model_cli run}`: the commands one after the other in one process."""
+    kinds = sorted(CLI_REQUESTS)
+    outputs = saved_model_cli_runs([(exports[kind], *CLI_REQUESTS[kind]) for kind in kinds])
+    return dict(zip(kinds, outputs))
+
+
+@pytest.mark.parametrize("kind", sorted(CLI_REQUESTS))
+def test_saved_model_cli_runs(cli_outputs, kind):
+    out = cli_outputs[kind]
     assert "Result for output key" in out, out[-2000:]
 
 

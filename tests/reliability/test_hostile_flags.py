@@ -5,8 +5,9 @@ range, not a number, unknown enum, a second data source, a flag without its
 companion): refused before any work, with a message naming one of them, not
 a traceback. run_classifier runs in-process; run_pretraining in ONE
 subprocess (its flags clash with run_classifier's in one process). A control
-with no hostile value must reach the start of the work. Two real command
-lines check the exit status and stderr. Non-finite and out-of-range floats are refused too.
+with no hostile value must reach the start of the work. A real command
+line checks the exit status and stderr (run_classifier.py's:
+tests/test_classifier_run_outputs.py). Non-finite and out-of-range floats are refused too.
 """
 
 import json
@@ -250,9 +251,10 @@ def test_run_classifier_refuses_nonfinite_and_out_of_range_floats(classifier_fil
     assert not accepted, f"accepted: {accepted}"
 
 
+# run_classifier.py's command line (the script refuses --train_batch_size=0):
+# tests/test_classifier_run_outputs.py::test_usage_error_is_one_line.
 @pytest.mark.parametrize("script, flag_values, flag", [
     ("run_pretraining.py", {"dtype": "float8"}, "--dtype"),  # absl's parser refuses it
-    ("run_classifier.py", {"train_batch_size": "0"}, "--train_batch_size"),  # the script does
 ])
 def test_command_line_usage_error_is_one_message_not_a_traceback(
         classifier_files, tmp_path, script, flag_values, flag):
