@@ -103,9 +103,12 @@ def read_ours(output_dir, _stdout):
     m = side_by_side.read_metrics_json(output_dir)
     number = side_by_side.first_number
     steps = number(m, "num_train_steps", "steps")
-    return {"f1": percent(number(m, "eval.f1", "eval.entity_f1")),
-            "precision": percent(number(m, "eval.precision")),
-            "recall": percent(number(m, "eval.recall")),
+    # The model after the last step, as the peer's: not best/ (the best epoch's).
+    final = {"eval": (m.get("eval_history") or [m.get("eval", {})])[-1]}
+    return {"f1": percent(number(final, "eval.f1")),
+            "best_epoch_f1": percent(number(m, "eval.f1")),
+            "precision": percent(number(final, "eval.precision")),
+            "recall": percent(number(final, "eval.recall")),
             "train_seconds": number(m, "train.seconds"),
             "train_examples": number(m, "train.examples", "train_data.sentences"),
             "examples_trained": steps * FLAGS.train_batch_size if steps else None,
