@@ -1,8 +1,10 @@
 """run_squad.py end to end on a tiny SQuAD file: outputs, TFRecords, metrics, SavedModel.
 
-One run (module fixture) trains the tiny Hugging Face BertForQuestionAnswering
-fixture for a few steps from a .json.gz file, predicts a file with answers
-and exports; the tests read what it wrote. The SavedModel is also checked in
+One run (module fixture), typed as Google's README types it (--vocab_file,
+--bert_config_file, --init_checkpoint=.../bert_model.ckpt, --do_train=True),
+trains the tiny Hugging Face BertForQuestionAnswering fixture saved in
+Google's layout (its span head as cls/squad/*) for a few steps from a .json.gz
+file, predicts a file with answers and exports; the tests read what it wrote. The SavedModel is also checked in
 a fresh process importing only tensorflow and tensorflow_text.
 """
 
@@ -28,7 +30,7 @@ LONG_CONTEXT = " ".join([PARAGRAPHS[0][0]] * 20)
 
 
 def run_script(**values):
-    values = dict(SETTINGS, init_checkpoint=FIXTURE, **values)
+    values = dict(SETTINGS, **{"init_checkpoint": FIXTURE, **values})
     argv = ["run_squad.py"] + [f"--{k}" if v is True else f"--no{k}" if v is False
                                else f"--{k}={v}" for k, v in values.items()]
     with flagsaver.flagsaver():
@@ -38,14 +40,21 @@ def run_script(**values):
 
 @pytest.fixture(scope="module")
 def squad_run(tmp_path_factory):
+    """Google's command-line form on a Google-layout checkpoint (bert_model.ckpt + config + vocab)."""
+    from tfbert import BertSpanLabeler
     folder = tmp_path_factory.mktemp("squad")
+    google = folder / "google_bert"
+    BertSpanLabeler.from_pretrained(FIXTURE).save_pretrained(str(google))
     train = folder / "train.json.gz"
     with gzip.open(train, "wt", encoding="utf-8") as f:
         json.dump(squad_json(PARAGRAPHS), f)
     dev = write_squad(folder / "dev.json")
     out = folder / "out"
-    results = run_script(train_file=train, predict_file=dev, do_train=True, do_predict=True,
-                         num_train_epochs=2, output_dir=out)
+    results = run_script(vocab_file=google / "vocab.txt",
+                         bert_config_file=google / "bert_config.json",
+                         init_checkpoint=google / "bert_model.ckpt", do_train="True",
+                         train_file=train, do_predict="True", predict_file=dev,
+                         num_train_epochs="2.0", output_dir=out)
     return results, out
 
 

@@ -144,9 +144,13 @@ class TrainingReporter:
         return self.examples_per_step * self.steps_timed / self.seconds if self.seconds else 0.0
 
     def throughput(self):
-        return {"tokens_per_second": self.tokens_per_second(),
-                "examples_per_second": self.examples_per_second(),
-                "timed_steps": self.steps_timed}
+        """The rates whose per-step size is known (a fine-tuning batch has no fixed tokens)."""
+        rates = {"timed_steps": self.steps_timed}
+        if self.tokens_per_step:
+            rates["tokens_per_second"] = self.tokens_per_second()
+        if self.examples_per_step:
+            rates["examples_per_second"] = self.examples_per_second()
+        return rates
 
     def close(self):
         if self.writer:

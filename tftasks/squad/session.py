@@ -115,7 +115,7 @@ class SquadSession(FineTuningSession):
         self.has_own_checkpoint = tf.train.latest_checkpoint(self.out) is not None
         if c.init_checkpoint and not self.has_own_checkpoint:
             fresh = self.model.load_pretrained_weights(c.init_checkpoint)
-            if fresh:
+            if any(name.startswith("qa_outputs/") for name in fresh):
                 logging.info("%s has no span head: qa_outputs starts fresh.", c.init_checkpoint)
         self.trainer = training.Trainer(
             self.model, optimizer, SpanTask(), self.strategy, clip_norm=c.clip_norm or None,
