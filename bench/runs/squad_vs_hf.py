@@ -111,7 +111,9 @@ def dev_name():
 
 
 def recipe_lines():
-    return [f"Recipe: all-MiniLM-L6-v2 + fresh span head; the first {FLAGS.max_train_rows:,} "
+    head = ("one seeded random span head per seed, shared by both sides" if FLAGS.shared_head
+            else "a fresh span head per side")
+    return [f"Recipe: all-MiniLM-L6-v2 + {head}; the first {FLAGS.max_train_rows:,} "
             f"questions of `squad/train-v1.1.json.gz`, {FLAGS.epochs:g} epoch(s) over their "
             f"windows, max_seq_length {FLAGS.max_seq_length}, doc_stride 128, "
             f"max_query_length 64, batch {FLAGS.train_batch_size}, lr {FLAGS.learning_rate:g} "
