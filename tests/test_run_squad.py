@@ -4,8 +4,9 @@ One run (module fixture), typed as Google's README types it (--vocab_file,
 --bert_config_file, --init_checkpoint=.../bert_model.ckpt, --do_train=True),
 trains the tiny Hugging Face BertForQuestionAnswering fixture saved in
 Google's layout (its span head as cls/squad/*) for a few steps from a .json.gz
-file, predicts a file with answers and exports; the tests read what it wrote. The SavedModel is also checked in
-a fresh process importing only tensorflow and tensorflow_text.
+file, predicts a file with answers and exports; the tests read what it wrote.
+The SavedModel is also checked in a fresh process importing only tensorflow
+and tensorflow_text.
 """
 
 import gzip
