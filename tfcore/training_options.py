@@ -66,7 +66,9 @@ class TrainingOptions:
     multi_worker, tpu), `dtype` (float32, bfloat16, float16), `jit_compile`,
     `steps_per_execution`, `weight_decay`, `clip_norm` (0: off),
     `adam_bias_correction` (None: the task's default), `keep_checkpoint_max`,
-    `deterministic`, `seed`.
+    `deterministic`, `seed`; and Google's TPU options (`define_tpu_flags`):
+    `use_tpu` and `tpu_name` work (`use_tpu` is `strategy=tpu`), the others
+    are accepted for compatibility.
     """
 
     strategy: str = "default"
@@ -79,6 +81,14 @@ class TrainingOptions:
     keep_checkpoint_max: int = 5
     deterministic: bool = False
     seed: int = 12345
+    # Google's TPU flags.
+    use_tpu: bool = False
+    tpu_name: Optional[str] = None
+    tpu_zone: Optional[str] = None
+    gcp_project: Optional[str] = None
+    master: Optional[str] = None
+    num_tpu_cores: int = 8
+    iterations_per_loop: int = 1000
 
     def validate(self):
         """Raises `OptionError` naming the first training option out of range."""

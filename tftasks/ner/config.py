@@ -58,13 +58,6 @@ class NerConfig(TrainingOptions):
     num_train_epochs: float = 3.0
     warmup_proportion: float = 0.1
     save_checkpoints_steps: int = 1000
-    iterations_per_loop: int = 1000
-    use_tpu: bool = False
-    tpu_name: Optional[str] = None
-    tpu_zone: Optional[str] = None
-    gcp_project: Optional[str] = None
-    master: Optional[str] = None
-    num_tpu_cores: int = 8
     # Data.
     train_file: Optional[str] = None
     eval_file: Optional[str] = None

@@ -68,14 +68,7 @@ class PretrainingConfig(TrainingOptions):
     num_train_steps: int = 100000
     num_warmup_steps: int = 10000
     save_checkpoints_steps: int = 1000
-    iterations_per_loop: int = 1000
     max_eval_steps: int = 100
-    use_tpu: bool = False
-    tpu_name: Optional[str] = None
-    tpu_zone: Optional[str] = None
-    gcp_project: Optional[str] = None
-    master: Optional[str] = None
-    num_tpu_cores: int = 8
     # Ours.
     model: str = "bert"
     config_file: Optional[str] = None

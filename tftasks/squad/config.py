@@ -56,15 +56,8 @@ class SquadConfig(TrainingOptions):
     num_train_epochs: float = 3.0
     warmup_proportion: float = 0.1
     save_checkpoints_steps: int = 1000
-    iterations_per_loop: int = 1000
     n_best_size: int = 20
     max_answer_length: int = 30
-    use_tpu: bool = False
-    tpu_name: Optional[str] = None
-    tpu_zone: Optional[str] = None
-    gcp_project: Optional[str] = None
-    master: Optional[str] = None
-    num_tpu_cores: int = 8
     verbose_logging: bool = False
     version_2_with_negative: bool = False
     null_score_diff_threshold: float = 0.0

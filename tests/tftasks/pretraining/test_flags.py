@@ -12,7 +12,8 @@ def test_training_flags_are_the_callers_and_fill_a_config_by_name():
     flag_values = flags.FlagValues()
     holders = cli.define_training_flags({"adam_bias_correction": None},
                                         flag_values=flag_values)
-    cli.define_tpu_flags(flag_values=flag_values)
+    holders.update(cli.define_tpu_flags(flag_values=flag_values))
+    # TrainingOptions is exactly the shared training flags plus Google's TPU flags.
     assert set(holders) == {field.name for field in
                             TrainingOptions.__dataclass_fields__.values()}
     flag_values(["prog", "--seed=7", "--dtype=bfloat16", "--use_tpu"])
