@@ -34,6 +34,8 @@ GROUPS = {
                          "span and 13-label token heads on all-MiniLM-L6-v2 vs HF PyTorch"),
         "extract_features_hf": ("bench.parity.extract_features_hf",
                                 "extract_features.py on 100 SST-2 sentences vs HF hidden_states"),
+        "t5_buckets": ("bench.parity.t5_buckets",
+                       "T5 relative position buckets vs transformers', distances +-4,096"),
     },
     "data": {
         "writer_speed": ("bench.data.writer_speed",

@@ -303,16 +303,20 @@ class TransformerConfig(JsonConfig):
     def _resolve_defaults(self):
         """Replaces `None` defaults by values derived from other fields (none here)."""
 
+    def _check_heads(self):
+        """ConfigError unless the heads split `hidden_size` evenly."""
+        if self.hidden_size % self.num_attention_heads:
+            raise ConfigError(
+                f"key {self.key_name('hidden_size')} ({self.hidden_size}) must be divisible by "
+                f"{self.key_name('num_attention_heads')} ({self.num_attention_heads}).")
+
     def _check_ranges(self):
         """ConfigError, naming the key, for a value out of range (see the class doc)."""
         name = self.key_name
         for key in self._POSITIVE:
             if getattr(self, key) <= 0:
                 raise ConfigError(f"key {name(key)} must be positive, got {getattr(self, key)}.")
-        if self.hidden_size % self.num_attention_heads:
-            raise ConfigError(
-                f"key {name('hidden_size')} ({self.hidden_size}) must be divisible by "
-                f"{name('num_attention_heads')} ({self.num_attention_heads}).")
+        self._check_heads()
         if self.hidden_act not in self._ACTIVATIONS:
             raise ConfigError(f"key {name('hidden_act')} must be one of "
                               f"{sorted(self._ACTIVATIONS)}, got {self.hidden_act!r}.")

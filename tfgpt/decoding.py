@@ -33,7 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgpt.samplers import get_sampler
+from tfcore.samplers import get_sampler
 
 # Whether XLA compiles the decode loop by default: 1.6x (batch 1) and 1.3x (batch 8)
 # the plain graph's speed for GPT-2 small in float32 on the 2-vCPU machine
@@ -53,7 +53,7 @@ def decode_loop(lm, prompt, lengths, max_new_tokens, sampler, temperature, seed,
     Args:
       lm: a GPTLanguageModel. prompt: int32 `[b, P]` right-padded with pad ids.
       lengths: int32 `[b]`, each >= 1. max_new_tokens: int or int32 scalar N.
-      sampler: from `tfgpt.samplers.get_sampler`. temperature: float scalar.
+      sampler: from `tfcore.samplers.get_sampler`. temperature: float scalar.
       seed: int32 scalar. end_token_id, pad_token_id: int32 scalars.
     Returns:
       `(token_ids int32 [b, P + N], new_lengths int32 [b])`.
@@ -169,7 +169,7 @@ def generate(lm, token_ids, max_new_tokens=32, sampler="greedy", temperature=1.0
         `tf.RaggedTensor` `[batch, (length)]`; every prompt has >= 1 token.
       max_new_tokens: int N >= 0; P + N must not exceed max_position_embeddings.
       sampler: "greedy", "random" (= "temperature"), "top_k", "top_p", a
-        `tfgpt.samplers` object or a keras-hub sampler object; `k=`/`p=` go
+        `tfcore.samplers` object or a keras-hub sampler object; `k=`/`p=` go
         to named samplers.
       temperature: softmax temperature of the random samplers (<= 0: greedy).
       seed: int for reproducible sampling (None: a fresh random seed).

@@ -39,7 +39,7 @@ from absl import app, flags, logging
 
 from tfcore.export import ServingModule, ids_spec, save_atomically, text_spec
 from tfgpt.decoding import decode_loop
-from tfgpt.samplers import get_sampler
+from tfcore.samplers import get_sampler
 
 DEFAULT_SAMPLER, DEFAULT_TOP_K = "top_k", 50
 

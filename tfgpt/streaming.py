@@ -16,7 +16,7 @@ import random
 
 import tensorflow as tf
 
-from tfgpt.samplers import get_sampler
+from tfcore.samplers import get_sampler
 
 
 def stream(lm, prompt_ids, max_new_tokens=32, sampler="greedy", temperature=1.0, seed=None,

@@ -7,7 +7,7 @@ from tests.tfgpt.gpt_testing import tiny_lm
 import functools
 
 from tfgpt.decoding import generate as generate_default
-from tfgpt.samplers import TopKSampler, TopPSampler, get_sampler
+from tfcore.samplers import TopKSampler, TopPSampler, get_sampler
 from tfgpt.streaming import stream
 
 PROMPTS = [[5, 9, 2, 33, 7, 11], [40, 1], [17, 3, 8]]

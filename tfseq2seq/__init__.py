@@ -1,0 +1,1 @@
+"""Sequence-to-sequence (encoder-decoder) Transformers: Marian, T5, our translation models."""

@@ -1,0 +1,1 @@
+"""Translation: parallel text -> SentencePiece -> TFRecords -> Seq2SeqModel -> BLEU, SavedModel."""
