@@ -22,7 +22,7 @@ import sys
 
 from absl import flags
 
-SCRIPTS = ("run_classifier", "run_squad", "run_ner", "extract_features")
+SCRIPTS = ("run_classifier", "run_squad", "run_ner", "extract_features", "run_translation")
 
 # script module name -> {flag name: Flag}
 _SCRIPT_FLAGS = {}

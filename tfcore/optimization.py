@@ -26,7 +26,7 @@ ADAM_EPSILON = 1e-6
 ADAM_BETA_1, ADAM_BETA_2 = 0.9, 0.999
 # Google excludes "LayerNorm", "layer_norm" and "bias"; our LayerNorm weights are gamma/beta.
 NO_DECAY_NAMES = ["bias", "gamma", "beta", "LayerNorm", "layer_norm"]
-DECAY_TYPES = ("linear", "polynomial", "cosine", "constant")
+DECAY_TYPES = ("linear", "polynomial", "cosine", "constant", "inverse_sqrt")
 
 
 @keras.saving.register_keras_serializable(package="tfcore")
@@ -36,7 +36,10 @@ class WarmupDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
     The two phases join continuously: the warmup ramps to the decay curve's
     value at `num_warmup_steps` (for "cosine", which starts after the
     warmup, that is `learning_rate`). `decay_type`: "linear" (Google's default: polynomial with
-    power 1 over the whole run), "polynomial" (`power`), "cosine", "constant".
+    power 1 over the whole run), "polynomial" (`power`), "cosine", "constant",
+    "inverse_sqrt" (the Transformer's: `learning_rate * sqrt(warmup / step)`
+    after the warmup; Noam's `d**-0.5 * min(step**-0.5, step * warmup**-1.5)`
+    with `learning_rate = d**-0.5 * warmup**-0.5`).
     Google decays over all `num_train_steps` (counting warmup); so do we.
     """
 
@@ -60,6 +63,11 @@ class WarmupDecaySchedule(keras.optimizers.schedules.LearningRateSchedule):
         span = self.learning_rate - self.end_learning_rate
         if self.decay_type == "constant":
             return tf.fill(tf.shape(step), self.learning_rate)
+        if self.decay_type == "inverse_sqrt":
+            # The Transformer's (Noam) schedule: learning_rate * sqrt(warmup / step)
+            # after the warmup; end_learning_rate and num_train_steps do not apply.
+            warmup = float(max(self.num_warmup_steps, 1))
+            return self.learning_rate * tf.sqrt(warmup / tf.maximum(step, warmup))
         if self.decay_type == "cosine":
             # Cosine over the steps after warmup, as nanoGPT's recipe.
             after = tf.maximum(step - self.num_warmup_steps, 0.0)

@@ -236,7 +236,7 @@ class Trainer:
         return strategy.distribute_datasets_from_function(per_worker)
 
     def fit(self, dataset_fn, num_train_steps, checkpoint_dir, save_checkpoints_steps=1000,
-            max_to_keep=5, on_execution=None):
+            max_to_keep=5, on_execution=None, max_seconds=None):
         """Trains to `num_train_steps`, resuming from `checkpoint_dir` if it has a checkpoint.
 
         Args:
@@ -244,6 +244,8 @@ class Trainer:
             (each split into `grad_accum_steps` micro-batches), repeated.
           on_execution: optional `callback(step, metrics: dict of floats, seconds)`
             after every `steps_per_execution` steps.
+          max_seconds: optional time budget: training stops (with a checkpoint)
+            after the first execution that ends past it; a rerun resumes there.
         Returns the metrics of the last execution (floats).
         """
         step = self.restore_or_initialize(checkpoint_dir, max_to_keep)
@@ -255,6 +257,7 @@ class Trainer:
         if self._train_function is None:
             self._train_function = self._make_train_function()
         metrics = {}
+        deadline = None if max_seconds is None else time.perf_counter() + max_seconds
         while step < num_train_steps:
             # Executions stop at checkpoint boundaries so saves land on exact steps.
             to_boundary = save_checkpoints_steps - step % save_checkpoints_steps
@@ -270,8 +273,13 @@ class Trainer:
                     f"good checkpoint is kept: {self.manager.latest_checkpoint}.")
             if on_execution:
                 on_execution(step, metrics, seconds)
-            if step % save_checkpoints_steps == 0 or step >= num_train_steps:
+            out_of_time = deadline is not None and time.perf_counter() >= deadline
+            if step % save_checkpoints_steps == 0 or step >= num_train_steps or out_of_time:
                 self.save()
+            if out_of_time:
+                logging.info("Time budget of %.0f s spent at step %d: stopping.", max_seconds,
+                             step)
+                break
         return metrics
 
     def evaluate(self, dataset_fn, max_steps=None):
