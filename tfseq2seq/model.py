@@ -30,7 +30,7 @@ from tfcore.layers import (LayerNorm, RelativePositionBias, RMSNorm,
                            SinusoidalPositionEmbedding, TransformerBlock, apply_flat)
 from tfcore.modeling import ConfigModel
 from tfseq2seq.checkpoints import PretrainedMixin
-from tfseq2seq.config import as_seq2seq_config
+from tfseq2seq.config import Seq2SeqConfig, as_seq2seq_config
 
 SOURCE_IDS, TARGET_IDS = "source_ids", "target_ids"
 
@@ -197,6 +197,7 @@ class Seq2SeqModel(PretrainedMixin, ConfigModel):
     `label_smoothing` applies to the training loss.
     """
 
+    config_class = Seq2SeqConfig
     INPUT_NAMES = (SOURCE_IDS, TARGET_IDS)
 
     def __init__(self, config, label_smoothing=0.0, **kwargs):
@@ -295,7 +296,11 @@ class Seq2SeqModel(PretrainedMixin, ConfigModel):
         return super().test_step(self._targets(data))
 
     def token_losses(self, targets, logits):
-        """`(loss [b, T] with label smoothing, weights [b, T], correct [b, T])` in float32."""
+        """Float32 `[b, T]` each: `(loss with label smoothing, plain nll, weights, correct)`.
+
+        Label smoothing spreads `label_smoothing` of the target mass uniformly
+        over the vocabulary; weights are 0 at pad targets.
+        """
         targets = tf.cast(targets, tf.int32)
         log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32), axis=-1)
         nll = -tf.gather(log_probs, targets, batch_dims=2)
@@ -306,10 +311,10 @@ class Seq2SeqModel(PretrainedMixin, ConfigModel):
         weights = tf.cast(tf.not_equal(targets, self.config.pad_token_id), tf.float32)
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), targets),
                           tf.float32)
-        return loss, weights, correct
+        return loss, nll, weights, correct
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        loss, weights, _ = self.token_losses(y, y_pred)
+        loss, _, weights, _ = self.token_losses(y, y_pred)
         loss = tf.reduce_sum(loss * weights) / tf.maximum(tf.reduce_sum(weights), 1.0)
         if self.losses:
             loss += tf.add_n([tf.cast(term, tf.float32) for term in self.losses])
@@ -317,7 +322,7 @@ class Seq2SeqModel(PretrainedMixin, ConfigModel):
         return loss / replicas if replicas > 1 else loss  # Keras sums replica gradients.
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
-        _, weights, correct = self.token_losses(y, y_pred)
+        _, _, weights, correct = self.token_losses(y, y_pred)
         total = tf.reduce_sum(weights)
         self.accuracy_tracker.update_state(
             tf.reduce_sum(correct * weights) / tf.maximum(total, 1.0), total)

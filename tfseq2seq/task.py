@@ -15,27 +15,22 @@ import tensorflow as tf
 from tfcore.training import TrainingTask
 from tfseq2seq.model import TARGET_IDS
 
-METRICS = ("loss", "nll", "accuracy")
-
 
 class TranslationTask(TrainingTask):
     """Label-smoothed cross-entropy over non-pad target tokens (the model's `label_smoothing`)."""
 
     loss_names = ("smoothed_loss",)
 
+    def __init__(self, pad_id=0):
+        self.pad_id = pad_id
+
     def denominators(self, batch):
         tokens = tf.reduce_sum(tf.cast(tf.not_equal(batch[TARGET_IDS], self.pad_id), tf.float32))
         return {"smoothed_loss": tokens, "nll": tokens, "accuracy": tokens}
 
-    def __init__(self, pad_id=0):
-        self.pad_id = pad_id
-
     def numerators(self, model, batch, training):
         logits = model(batch, training=training)
-        loss, weights, correct = model.token_losses(batch[TARGET_IDS], logits)
-        targets = tf.cast(batch[TARGET_IDS], tf.int32)
-        nll = tf.nn.sparse_softmax_cross_entropy_with_logits(
-            labels=targets, logits=tf.cast(logits, tf.float32))
+        loss, nll, weights, correct = model.token_losses(batch[TARGET_IDS], logits)
         return {"smoothed_loss": tf.reduce_sum(loss * weights),
                 "nll": tf.reduce_sum(nll * weights),
                 "accuracy": tf.reduce_sum(correct * weights)}
