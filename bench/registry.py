@@ -18,6 +18,10 @@ GROUPS = {
         "profile": (SPEED, "op-type self times of one training side (tf.profiler)"),
         "generate_cache": ("bench.speed.generate_cache",
                            "GPT-2-small: cached generate vs an uncached greedy loop"),
+        "translate_beam": ("bench.speed.translate_beam",
+                           "beam-4 translation tok/s: Seq2SeqModel vs HF MarianMTModel, same weights"),
+        "seq2seq_cache": ("bench.speed.seq2seq_cache",
+                          "Seq2SeqModel cached greedy generate vs an uncached decode loop"),
     },
     "parity": {
         "minilm": ("bench.parity.minilm",
@@ -47,6 +51,8 @@ GROUPS = {
         "nsp_seeds": ("bench.data.nsp_seeds",
                       "instances and random-next fraction over many seeds, both packers"),
         "record_stats": ("bench.data.record_stats", "statistics of BERT pretraining shards"),
+        "translation_data": ("bench.data.translation_data",
+                             "Multi30k: SentencePiece training, ids/sentence, records, token batches"),
     },
     "runs": {
         "classifier_sst2": ("bench.runs.classifier_sst2",
@@ -57,6 +63,8 @@ GROUPS = {
                         "run_squad.py vs HF PyTorch fine-tuning: SQuAD dev F1 and examples/s"),
         "ner_vs_hf": ("bench.runs.ner_vs_hf",
                       "run_ner.py vs HF PyTorch fine-tuning: WNUT-17 entity F1 and examples/s"),
+        "translation_vs_torch": ("bench.runs.translation_vs_torch",
+                                 "a run_translation.py run vs a PyTorch nn.Transformer, same recipe"),
         "unchanged": ("bench.runs.unchanged",
                       "behaviour fingerprints of the programs, to compare across a refactor"),
     },

@@ -200,14 +200,16 @@ def _as_ids(source_ids, pad_id):
 def generate(model, source_ids, max_new_tokens=64, num_beams=1, length_penalty=1.0,
              early_stopping=False, sampler="greedy", temperature=1.0, seed=0,
              suppress_token_ids=None, force_eos_at_max_length=False, return_scores=False,
-             **sampler_kwargs):
+             jit_compile=False, **sampler_kwargs):
     """Decodes `source_ids [b, S]` (pad-padded or ragged) into at most `max_new_tokens` ids per row.
 
     Returns int32 `[b, L]`, L <= max_new_tokens the longest row: each row's
     tokens up to and including its end token, then `pad_token_id` (no start
     token). `num_beams > 1` runs beam search (`sampler` ignored);
     `return_scores` adds the beam's normalised log-probability `[b]`.
-    `suppress_token_ids` default: `(pad_token_id,)`.
+    `suppress_token_ids` default: `(pad_token_id,)`. `jit_compile`: XLA
+    compiles the loop once per (batch, source length, max_new_tokens); the
+    plain graph (default) is traced once for all of them.
     """
     c = model.config
     if max_new_tokens < 1:
@@ -223,16 +225,16 @@ def generate(model, source_ids, max_new_tokens=64, num_beams=1, length_penalty=1
                                      None if suppress is None else tuple(suppress.numpy())),
                              lambda ids, n: beam_search_loop(
                                  model, ids, n, num_beams, length_penalty, early_stopping,
-                                 suppress, force_eos_at_max_length))
-        tokens, lengths, scores = function(ids, tf.constant(max_new_tokens))
+                                 suppress, force_eos_at_max_length), jit_compile=jit_compile)
+        tokens, lengths, scores = function(ids, _length(max_new_tokens, jit_compile))
     else:
         chosen = get_sampler(sampler, **sampler_kwargs)
         function = _compiled(model, ("sample", chosen.cache_key(), bool(force_eos_at_max_length),
                                      None if suppress is None else tuple(suppress.numpy())),
                              lambda ids, n, t, s: sample_loop(
                                  model, ids, n, chosen, t, s, suppress,
-                                 force_eos_at_max_length), extra=2)
-        tokens, lengths = function(ids, tf.constant(max_new_tokens),
+                                 force_eos_at_max_length), extra=2, jit_compile=jit_compile)
+        tokens, lengths = function(ids, _length(max_new_tokens, jit_compile),
                                    tf.constant(temperature, tf.float32),
                                    tf.constant(seed, tf.int32))
         scores = None
@@ -241,11 +243,21 @@ def generate(model, source_ids, max_new_tokens=64, num_beams=1, length_penalty=1
     return (tokens, scores) if return_scores and scores is not None else tokens
 
 
-def _compiled(model, key, run, extra=0):
-    """One `tf.function` per (model, decoding options), any batch, length and N."""
+def _length(max_new_tokens, jit_compile):
+    """N as the loop takes it: a Python int for XLA (shapes are compile-time constants)."""
+    return int(max_new_tokens) if jit_compile else tf.constant(max_new_tokens)
+
+
+def _compiled(model, key, run, extra=0, jit_compile=False):
+    """One `tf.function` per (model, decoding options): the plain graph for any batch,
+    length and N; with `jit_compile`, XLA (one compilation per shape and N)."""
     functions = model.__dict__.setdefault("_decoders", {})
+    key = key + (bool(jit_compile),)
     if key not in functions:
-        specs = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)]
-        specs += [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32)][:extra]
-        functions[key] = tf.function(run, input_signature=specs)
+        if jit_compile:
+            functions[key] = tf.function(run, jit_compile=True)
+        else:
+            specs = [tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([], tf.int32)]
+            specs += [tf.TensorSpec([], tf.float32), tf.TensorSpec([], tf.int32)][:extra]
+            functions[key] = tf.function(run, input_signature=specs)
     return functions[key]

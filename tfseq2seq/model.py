@@ -152,9 +152,10 @@ class Seq2SeqStack(keras.layers.Layer):
         return self.relative_bias(query_length, key_length, query_offset=offset)
 
     def _finish(self, x, training):
-        if self.config.norm_first:
-            x = self.final_layer_norm(x)
-        return self.dropout(x, training=training)
+        """Pre-LN stacks end with a norm and dropout (T5); post-LN blocks already normalised."""
+        if not self.config.norm_first:
+            return x
+        return self.dropout(self.final_layer_norm(x), training=training)
 
     def call(self, embedded, attention_mask=None, source=None, source_mask=None, training=None):
         x = self._embed(tf.cast(embedded, self.compute_dtype), 0, training)

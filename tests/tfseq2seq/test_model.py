@@ -60,9 +60,8 @@ def test_cached_decoding_equals_recomputing_the_prefix(scheme):
     reference = greedy_without_cache(model, ids, 7)
     for mine, theirs in zip(cached, reference):
         assert until_end(mine) == until_end(theirs)
-    # A one-beam search is greedy decoding.
-    beam1 = model.generate(ids, max_new_tokens=7, num_beams=1).numpy()
-    np.testing.assert_array_equal(beam1, cached)
+    # XLA compiles the same loop: the same tokens.
+    np.testing.assert_array_equal(model.generate(ids, max_new_tokens=7, jit_compile=True), cached)
 
 
 def test_label_smoothed_loss_is_its_definition():
