@@ -7,6 +7,7 @@ journey's own runs: tests/journeys/test_readme.py.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -196,9 +197,15 @@ def limit_file_size(max_bytes):
     return apply
 
 
-def test_full_disk_during_checkpoint_keeps_the_last_one_and_resumes(data, tmp_path):
+def test_full_disk_during_checkpoint_keeps_the_last_one_and_resumes(data, pretrained, tmp_path):
+    # The run to resume: step 4 of the module's run (the same data and model).
     output_dir = str(tmp_path / "full")
-    run(command(data, output_dir, num_train_steps=4, do_eval=False, do_export=False))
+    os.makedirs(output_dir)
+    for name in os.listdir(pretrained):
+        if name.startswith("ckpt-4."):
+            shutil.copy(os.path.join(pretrained, name), output_dir)
+    tf.compat.v1.train.update_checkpoint_state(output_dir, os.path.join(output_dir, "ckpt-4"))
+    assert tf.train.latest_checkpoint(output_dir).endswith("ckpt-4")
     before = checkpoint_values(os.path.join(output_dir, "ckpt-4"))
     result = subprocess.run(command(data, output_dir, do_eval=False), capture_output=True,
                             text=True, cwd=REPO_ROOT, timeout=300,

@@ -6,7 +6,9 @@
 - `check_keras_save_load`: `.keras` save and `keras.saving.load_model`
   without `custom_objects`, equal outputs.
 - `check_saved_model_export`: `model.export(format="tf_saved_model")`, then a
-  reload in a fresh Python process that imports only tensorflow, equal outputs.
+  reload in a fresh Python process that imports only tensorflow, equal outputs;
+  `export_for_serving` + `reload_many_in_fresh_process` + `check_reloaded_outputs`
+  do the same for several exports with ONE fresh process.
 - `assert_close`: max-abs-difference assertion with a readable message.
 """
 
@@ -140,41 +142,71 @@ _RELOAD_SCRIPT = textwrap.dedent("""
     import numpy as np
     import tensorflow as tf
     import tensorflow_text  # noqa: F401  (registers the tokenizer ops)
-    export_dir, inputs_file, outputs_file = sys.argv[1:4]
-    loaded = tf.saved_model.load(export_dir)
-    fn = loaded.signatures["serving_default"]
-    inputs = dict(np.load(inputs_file, allow_pickle=False))
-    outputs = fn(**{k: tf.constant(v) for k, v in inputs.items()})
+    for export_dir, inputs_file, outputs_file in json.load(open(sys.argv[1])):
+        loaded = tf.saved_model.load(export_dir)
+        fn = loaded.signatures["serving_default"]
+        inputs = dict(np.load(inputs_file, allow_pickle=False))
+        outputs = fn(**{k: tf.constant(v) for k, v in inputs.items()})
+        np.savez(outputs_file, **{k: v.numpy() for k, v in outputs.items()})
     forbidden = [m for m in ("tfbert", "tfgpt", "tfcore", "keras_hub") if m in sys.modules]
     assert not forbidden, forbidden
-    np.savez(outputs_file, **{k: v.numpy() for k, v in outputs.items()})
 """)
+
+
+def reload_many_in_fresh_process(jobs, tmp_path):
+    """`serving_default` of several SavedModels in ONE new process importing only TF.
+
+    Args:
+      jobs: `[(export_dir, inputs)]`, inputs a dict of arrays.
+    Returns `[outputs]` (dicts of arrays), in the order of `jobs`.
+    """
+    folder = os.path.join(str(tmp_path), "reload")
+    os.makedirs(folder, exist_ok=True)
+    files = []
+    for i, (export_dir, inputs) in enumerate(jobs):
+        inputs_file = os.path.join(folder, f"inputs_{i}.npz")
+        np.savez(inputs_file, **{k: np.asarray(v) for k, v in inputs.items()})
+        files.append([str(export_dir), inputs_file, os.path.join(folder, f"outputs_{i}.npz")])
+    jobs_file, script = os.path.join(folder, "jobs.json"), os.path.join(folder, "reload.py")
+    with open(jobs_file, "w") as f:
+        json.dump(files, f)
+    with open(script, "w") as f:
+        f.write(_RELOAD_SCRIPT)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH="")
+    result = subprocess.run([sys.executable, script, jobs_file], capture_output=True, text=True,
+                            env=env, cwd=folder, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return [dict(np.load(outputs_file)) for _, _, outputs_file in files]
 
 
 def reload_in_fresh_process(export_dir, inputs, tmp_path):
     """Calls `serving_default` of a SavedModel in a new process importing only TF."""
-    inputs_file = os.path.join(str(tmp_path), "inputs.npz")
-    outputs_file = os.path.join(str(tmp_path), "outputs.npz")
-    np.savez(inputs_file, **{k: np.asarray(v) for k, v in inputs.items()})
-    script = os.path.join(str(tmp_path), "reload.py")
-    with open(script, "w") as f:
-        f.write(_RELOAD_SCRIPT)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH="")
-    result = subprocess.run([sys.executable, script, export_dir, inputs_file, outputs_file],
-                            capture_output=True, text=True, env=env, cwd=str(tmp_path),
-                            timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return dict(np.load(outputs_file))
+    return reload_many_in_fresh_process([(export_dir, inputs)], tmp_path)[0]
 
 
-def check_saved_model_export(model, inputs, tmp_path, atol=1e-5):
-    """`model.export(..., format="tf_saved_model")`, reloaded in a fresh process."""
-    export_dir = os.path.join(str(tmp_path), "exported")
+def export_for_serving(model, inputs, folder):
+    """`model.export(..., format="tf_saved_model")` into `folder`/exported.
+
+    Returns `(export_dir, expected outputs)`; check them with `check_reloaded_outputs`
+    after `reload_many_in_fresh_process` (several exports, one process).
+    """
+    export_dir = os.path.join(str(folder), "exported")
     expected = to_numpy(model(inputs, training=False))
     model.export(export_dir, format="tf_saved_model", verbose=False)
-    outputs = reload_in_fresh_process(export_dir, inputs, tmp_path)
+    return export_dir, expected
+
+
+def check_reloaded_outputs(outputs, expected, atol=1e-5):
+    """Asserts a fresh process's outputs of an export equal the model's; returns them."""
     if not isinstance(expected, dict):
         assert len(outputs) == 1, outputs.keys()
         outputs = next(iter(outputs.values()))
     assert_close(outputs, expected, atol, "exported SavedModel")
     return outputs
+
+
+def check_saved_model_export(model, inputs, tmp_path, atol=1e-5):
+    """`model.export(..., format="tf_saved_model")`, reloaded in a fresh process."""
+    export_dir, expected = export_for_serving(model, inputs, tmp_path)
+    outputs = reload_in_fresh_process(export_dir, inputs, tmp_path)
+    return check_reloaded_outputs(outputs, expected, atol)

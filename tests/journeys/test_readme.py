@@ -15,6 +15,7 @@ CLI writes the same bytes) and is a Hugging Face GPT-2 folder.
 
 import json
 import os
+import time
 
 import numpy as np
 import pytest
@@ -32,7 +33,10 @@ def journey(tmp_path_factory):
     prepare_folder(folder, REPO_ROOT)
     results = []
     for line, language, code in readme_blocks(README):
+        started = time.monotonic()
         result = run_block(language, code, folder)
+        # Each block's time, for whoever keeps the suite within its budget (pytest -s).
+        print(f"README.md line {line} ({language}): {time.monotonic() - started:.1f} s")
         results.append((line, language, code, result))
         if result.returncode:
             break  # later blocks read what this one should have written

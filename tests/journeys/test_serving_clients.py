@@ -28,15 +28,14 @@ IDS = [[2, 24, 25, 3, 0], [2, 11, 13, 14, 3]]
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("exports")
     from tfbert import BertTokenizer
     from tfbert.export_encoder import PreprocessorExport
-    paths = {"encoder": tiny_exports.export_encoder(folder),
-             "classifier": tiny_exports.export_classifier(folder, pair=False),
-             "generator": tiny_exports.export_generator(folder)}
-    tokenizer = BertTokenizer(os.path.join(str(folder), "vocab.txt"))
+    paths = {kind: tiny_exports.shared_export(kind, tmp_path_factory)
+             for kind in ("encoder", "classifier", "generator")}
+    folder = os.path.dirname(paths["encoder"])
+    tokenizer = BertTokenizer(os.path.join(folder, "vocab.txt"))
     paths["preprocessor"] = PreprocessorExport(tokenizer, tiny_exports.SEQ).save(
-        os.path.join(str(folder), "preprocessor"))
+        str(tmp_path_factory.mktemp("preprocessor") / "preprocessor"))
     return paths
 
 

@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 from tests.reliability.hostile import (FAST, TRIED, as_tensor, batches, payloads, python_text,
                                        raw_bytes, report_tried, texts)
 from tests.reliability.tiny_exports import (BERT_CONFIG, GPT_VOCAB, GPT_WINDOW, LABELS, SEQ,
-                                            export_classifier, export_encoder,
-                                            export_generator)
+                                            shared_export)
 from tests.testing import SMALL_VOCAB, write_vocab
 from tests.tfgpt.gpt_testing import EOT, write_tiny_bpe
 from tfbert import BertTokenizer
@@ -200,9 +199,8 @@ def test_writer_makes_parseable_records_or_names_the_file(writer_vocab, contents
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     """The three SavedModels (tiny, random weights), loaded back as a server would."""
-    folder = tmp_path_factory.mktemp("served")
-    paths = {"encoder": export_encoder(folder), "generator": export_generator(folder),
-             "classifier": export_classifier(folder, pair=True)}
+    paths = {name: shared_export(kind, tmp_path_factory) for name, kind in (
+        ("encoder", "encoder"), ("generator", "generator"), ("classifier", "classifier_pair"))}
     return {name: tf.saved_model.load(path) for name, path in paths.items()}
 
 

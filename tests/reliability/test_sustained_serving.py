@@ -19,7 +19,7 @@ import textwrap
 
 import pytest
 
-from tests.reliability.tiny_exports import export_classifier, export_generator
+from tests.reliability.tiny_exports import shared_export
 
 THREADS = 8
 REQUESTS_PER_MODEL = 2000
@@ -108,8 +108,8 @@ _SERVER = textwrap.dedent(r'''
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("sustained")
-    return export_classifier(folder, pair=False), export_generator(folder)
+    return (shared_export("classifier", tmp_path_factory),
+            shared_export("generator", tmp_path_factory))
 
 
 def test_concurrent_requests_give_single_threaded_answers_without_growing(exports, tmp_path):

@@ -6,7 +6,13 @@ Random weights (seeded), 1-layer models: what is tested is the serving path
 - `export_encoder(folder)`: `tfbert.export_encoder.EncoderExport`, text and ids.
 - `export_classifier(folder, pair)`: `tftasks.classification.export.ClassifierExport`.
 - `export_generator(folder)`: `tfgpt.export.GeneratorExport` with the tiny BPE.
-Each returns the SavedModel's path.
+Each returns the SavedModel's path. `shared_export(kind, tmp_path_factory)`
+gives one export of each kind for the whole test session: the tests only read
+them (load, serve), and the same seed gives the same weights anyway.
+
+Example:
+
+    path = shared_export("classifier", tmp_path_factory)  # in a fixture
 """
 
 import os
@@ -60,3 +66,20 @@ def export_generator(folder, seed=3):
                                       max_position_embeddings=GPT_WINDOW))
     return GeneratorExport(lm, tokenizer, "top_k", k=GPT_TOP_K).save(
         os.path.join(str(folder), "generator"))
+
+
+_MAKERS = {"encoder": export_encoder,
+           "classifier": lambda folder: export_classifier(folder, pair=False),
+           "classifier_pair": lambda folder: export_classifier(folder, pair=True),
+           "generator": export_generator}
+_SHARED = {}
+
+
+def shared_export(kind, tmp_path_factory):
+    """The session's one export of `kind` (a key of `_MAKERS`), made on first use; its path.
+
+    Its folder also holds the vocabulary it was made from (vocab.txt or the BPE files).
+    """
+    if kind not in _SHARED:
+        _SHARED[kind] = _MAKERS[kind](tmp_path_factory.mktemp(f"shared_{kind}"))
+    return _SHARED[kind]

@@ -63,17 +63,35 @@ def test_hostile_text_is_answered(exported):
 
 
 # --dtype is the old name of --weights_dtype, still accepted.
-@pytest.mark.parametrize("flag, dtype, tolerance", [("weights_dtype", "float32", 1e-5),
-                                                    ("dtype", "bfloat16", 3e-2)])
-def test_cli_from_a_saved_folder(exported, tmp_path, flag, dtype, tolerance):
-    model, tokenizer, _, folder = exported
-    model.save_pretrained(str(tmp_path / "ckpt"), vocab_file=str(folder / "vocab.txt"))
-    out = str(tmp_path / "exported")
+CLI_CASES = {("weights_dtype", "float32"): 1e-5, ("dtype", "bfloat16"): 3e-2}
+
+
+@pytest.fixture(scope="module")
+def cli_exports(exported, tmp_path_factory):
+    """`{(flag, dtype): (result, output folder)}`: the CLI on a saved folder, the runs side by side."""
+    model, _, _, folder = exported
+    ckpt = str(tmp_path_factory.mktemp("ckpt"))
+    model.save_pretrained(ckpt, vocab_file=str(folder / "vocab.txt"))
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    result = subprocess.run(
-        [sys.executable, "-m", "tfbert.export_encoder", f"--model_dir={tmp_path / 'ckpt'}",
-         f"--output_dir={out}", "--max_seq_length=32", f"--{flag}={dtype}"],
-        capture_output=True, text=True, env=env)
+    started = {}
+    for flag, dtype in CLI_CASES:
+        out = str(tmp_path_factory.mktemp(dtype) / "exported")
+        started[flag, dtype] = out, subprocess.Popen(
+            [sys.executable, "-m", "tfbert.export_encoder", f"--model_dir={ckpt}",
+             f"--output_dir={out}", "--max_seq_length=32", f"--{flag}={dtype}"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    done = {}
+    for case, (out, process) in started.items():
+        stdout, stderr = process.communicate(timeout=300)
+        done[case] = subprocess.CompletedProcess(process.args, process.returncode, stdout,
+                                                 stderr), out
+    return done
+
+
+@pytest.mark.parametrize("flag, dtype", sorted(CLI_CASES))
+def test_cli_from_a_saved_folder(exported, cli_exports, flag, dtype):
+    model, tokenizer, _, _ = exported
+    result, out = cli_exports[flag, dtype]
     assert result.returncode == 0, result.stderr[-2000:]
     assert out in result.stdout
     loaded = tf.saved_model.load(out)  # kept: the signature's variables live in it
@@ -81,7 +99,7 @@ def test_cli_from_a_saved_folder(exported, tmp_path, flag, dtype, tolerance):
     assert {v.dtype.name for v in serve.variables if v.dtype.is_floating} == {dtype}
     embedding = serve(text=tf.constant(SENTENCES[:4]))["embedding"]
     assert_close(tf.cast(embedding, tf.float32),
-                 expected_embeddings(model, tokenizer, SENTENCES[:4]), tolerance)
+                 expected_embeddings(model, tokenizer, SENTENCES[:4]), CLI_CASES[flag, dtype])
 
 
 def test_max_seq_length_beyond_positions_is_refused(exported):

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tests.testing import (assert_close, check_keras_save_load, check_saved_model_export,
-                           mirrored_strategy,
+from tests.testing import (assert_close, check_keras_save_load, check_reloaded_outputs,
+                           export_for_serving, mirrored_strategy, reload_many_in_fresh_process,
                            run_layer_test, to_numpy)
 from tests.references import tiny_bert_config
 from tests.tfcore.keras_hub_blocks import backbone_sizes, copy_block_to_keras_hub
@@ -143,20 +143,41 @@ def test_symbolic_functional_use():
                         "input_mask": inputs["input_mask"]})["pooled_output"], 1e-6)
 
 
-def test_bert_model_save_load_and_export(tmp_path):
-    model = BertModel(tiny_config())
-    inputs = random_inputs()
+EXPORTED = {"encoder": ("encoder", 0), "classification": ("classification", 3),
+            "regression": ("regression", 1)}
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """`{name: (model, inputs, expected outputs, outputs of the export in a fresh process)}`.
+
+    A BertModel and a BertClassifier of each task type, each exported as a
+    SavedModel; ONE fresh process (importing only TF) reloads all three.
+    """
+    built, jobs = {}, []
+    for name, (task_type, num_labels) in EXPORTED.items():
+        model = (BertModel(tiny_config()) if name == "encoder" else
+                 BertClassifier(tiny_config(), num_labels=num_labels, task_type=task_type))
+        inputs = random_inputs()
+        export_dir, expected = export_for_serving(model, inputs, tmp_path_factory.mktemp(name))
+        built[name] = (model, inputs, expected)
+        jobs.append((export_dir, inputs))
+    outputs = reload_many_in_fresh_process(jobs, tmp_path_factory.mktemp("reload"))
+    return {name: (*built[name], out) for name, out in zip(EXPORTED, outputs)}
+
+
+def test_bert_model_save_load_and_export(exported, tmp_path):
+    model, inputs, expected, outputs = exported["encoder"]
     check_keras_save_load(model, inputs, tmp_path)
-    check_saved_model_export(model, inputs, tmp_path)
+    check_reloaded_outputs(outputs, expected)
 
 
 @pytest.mark.parametrize("task_type, num_labels", [("classification", 3), ("regression", 1)])
-def test_classifier_save_load_export_and_fit(tmp_path, task_type, num_labels):
-    model = BertClassifier(tiny_config(), num_labels=num_labels, task_type=task_type)
-    inputs = random_inputs()
+def test_classifier_save_load_export_and_fit(exported, tmp_path, task_type, num_labels):
+    model, inputs, expected, outputs = exported[task_type]
     assert model(inputs).shape == (3, num_labels)
     check_keras_save_load(model, inputs, tmp_path)
-    check_saved_model_export(model, inputs, tmp_path)
+    check_reloaded_outputs(outputs, expected)
     loss = (keras.losses.MeanSquaredError() if task_type == "regression"
             else keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     labels = (np.array([[0.5], [1.0], [-1.0]], np.float32) if task_type == "regression"
@@ -192,7 +213,7 @@ def test_mirrored_strategy_scope_builds_and_trains():
     keras.utils.set_random_seed(0)  # not the previous tests' random state
     strategy = mirrored_strategy()
     with strategy.scope():
-        model = BertClassifier(tiny_config(), num_labels=2)
+        model = BertClassifier(tiny_config(num_hidden_layers=1), num_labels=2)  # depth: not tested
         model.compile(optimizer=keras.optimizers.SGD(0.05),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     inputs = random_inputs(batch=4, lengths=(10, 7, 3, 5))

@@ -8,7 +8,7 @@ from tfbert.pretrainer import BertPretrainingTask
 from tfcore.optimization import create_optimizer
 from tfcore.training import NonFiniteLossError, Trainer
 
-CONFIG = dict(vocab_size=40, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+CONFIG = dict(vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
               intermediate_size=32, max_position_embeddings=16, type_vocab_size=2)
 
 
