@@ -147,7 +147,8 @@ def translate_lines(model, source_tokenizer, target_tokenizer, lines, config):
         ids = tf.ragged.constant([encoded[i] for i in rows], dtype=tf.int32)
         tokens = model.generate(ids, max_new_tokens=config.max_decode_length,
                                 num_beams=config.num_beams,
-                                length_penalty=config.length_penalty).numpy()
+                                length_penalty=config.length_penalty,
+                                jit_compile=False).numpy()  # one shape per batch: no XLA
         for row, token_ids in zip(rows, tokens):
             results[row] = target_tokenizer.decode([int(t) for t in token_ids])
         done += len(rows)
