@@ -40,11 +40,17 @@ NEG_INF = -1e9  # Hugging Face's mask value for scores (finite: arithmetic stays
 DEFAULT_JIT_COMPILE = True
 
 
-def _processed(log_probs, step, max_new_tokens, suppress, force_eos, eos_id):
+def _banned(suppress, vocab):
+    """bool `[vocab]`: the ids of `suppress` (built once, before the decode loop), or None."""
+    if suppress is None:
+        return None
+    return tf.reduce_any(tf.equal(tf.range(vocab)[:, None], suppress[None, :]), axis=1)
+
+
+def _processed(log_probs, step, max_new_tokens, banned, force_eos, eos_id):
     """Applies the logit rules to `[rows, vocab]` log-probabilities at output position `step`."""
     vocab = tf.shape(log_probs)[-1]
-    if suppress is not None:
-        banned = tf.reduce_any(tf.equal(tf.range(vocab)[:, None], suppress[None, :]), axis=1)
+    if banned is not None:
         log_probs = tf.where(banned[None], -float("inf"), log_probs)
     if force_eos:
         only_eos = tf.where(tf.equal(tf.range(vocab), eos_id), 0.0, -float("inf"))
@@ -77,10 +83,11 @@ def sample_loop(model, source_ids, max_new_tokens, sampler, temperature, seed, s
     source_caches, mask = _encode(model, source_ids, 1)
     caches = model.decoder.empty_cache(batch, max_new_tokens)
     tokens = tf.fill([batch, max_new_tokens], c.pad_token_id)
+    banned = _banned(suppress, c.output_vocab_size)
 
     def body(step, previous, tokens, caches, done, lengths):
         logits, caches = _step_logits(model, previous, caches, step, source_caches, mask)
-        logits = _processed(logits, step, max_new_tokens, suppress, force_eos, c.eos_token_id)
+        logits = _processed(logits, step, max_new_tokens, banned, force_eos, c.eos_token_id)
         chosen = sampler(logits, tf.stack([seed, step]), temperature)
         chosen = tf.where(done, c.pad_token_id, chosen)
         tokens = keras.ops.slice_update(tokens, [0, step], chosen[:, None])
@@ -131,11 +138,12 @@ def beam_search_loop(model, source_ids, max_new_tokens, num_beams, length_penalt
     first_k = tf.concat([tf.ones([k], tf.bool), tf.zeros([k], tf.bool)], 0)
     length_penalty = tf.cast(length_penalty, tf.float32)
     batch_offset = tf.range(batch)[:, None] * k
+    banned = _banned(suppress, c.output_vocab_size)
 
     def body(step, previous, running, running_scores, finished, finished_scores,
              finished_flags, improvable, caches, all_ended):
         logits, caches = _step_logits(model, previous, caches, step, source_caches, mask)
-        log_probs = _processed(tf.nn.log_softmax(logits), step, n, suppress, force_eos,
+        log_probs = _processed(tf.nn.log_softmax(logits), step, n, banned, force_eos,
                                c.eos_token_id)
         vocab = tf.shape(log_probs)[-1]
         scores = tf.reshape(log_probs, [batch, k, vocab]) + running_scores[:, :, None]

@@ -178,6 +178,7 @@ def run(config, record=None):
     """Runs what `config` (a TranslationConfig) asks; returns the results dict (metrics.json)."""
     config.validate()
     from tfcore import distribute, experiment
+    from tfseq2seq.config import Seq2SeqConfig
     from tfseq2seq.model import Seq2SeqModel
     from tfseq2seq.tokenization import SentencePieceTokenizer
     from tftasks.translation.corpus import read_parallel
@@ -202,7 +203,7 @@ def run(config, record=None):
     config_path = os.path.join(config.output_dir, CONFIG_FILE)
     seq2seq_config = (model_config(config, tokenizer.vocab_size)
                       if not os.path.exists(config_path) or config.model_config_file
-                      else _read_config(config_path))
+                      else Seq2SeqConfig.from_json_file(config_path))
     seq2seq_config.to_json_file(config_path)
     files["model_config"] = config_path
     with strategy.scope():
@@ -230,8 +231,3 @@ def run(config, record=None):
     files["metrics"] = metrics_path
     logging.info("metrics: %s", json.dumps({k: v for k, v in results.items() if k != "files"}))
     return results
-
-
-def _read_config(path):
-    from tfseq2seq.config import Seq2SeqConfig
-    return Seq2SeqConfig.from_json_file(path)
