@@ -26,7 +26,7 @@ _BERT_SETTINGS = dict(do_train=True, do_eval=True, max_seq_length=64,
                       learning_rate=1e-3, num_train_steps=600, num_warmup_steps=60,
                       save_checkpoints_steps=200, steps_per_execution=10,
                       # lr 1e-3 over 600 steps: Google's uncorrected early Adam steps
-                      # (~3x larger) leave this small run at the baseline; Keras' AdamW learns.
+                      # (~3x larger) leave this small run at the baseline; bias-corrected AdamW learns.
                       adam_bias_correction=True)
 # GPT's embedded default: characters of the same corpus, a 4-layer decoder.
 _GPT_SETTINGS = dict(_BERT_SETTINGS, max_seq_length=64, learning_rate=2e-3,
