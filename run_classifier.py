@@ -23,7 +23,9 @@ Under --output_dir: checkpoints (resumed by running the same command again;
 once finished, nothing is trained and metrics.json keeps the earlier training
 figures), TensorBoard events (train/, and eval/ for every evaluation),
 labels.json, best/ (the best checkpoint by --best_metric when --do_eval,
-evaluated every --save_checkpoints_steps and at each epoch end),
+evaluated every --save_checkpoints_steps and at each epoch end; with
+--early_stopping_patience=N training stops after N evaluations in a row
+without a better one, and a rerun trains no further),
 eval_results.txt and test_results.tsv (Google's formats), metrics.json,
 flags.txt (this run's flags: --flagfile=output_dir/flags.txt repeats it), and
 saved_model/ (raw text in, probabilities and the label name out). Evaluation,
@@ -34,7 +36,8 @@ tenth of the training.
 
 from absl import flags
 
-from tfcore.cli import config_from_flags, define_tpu_flags, define_training_flags
+from tfcore.cli import (config_from_flags, define_fine_tuning_flags, define_tpu_flags,
+                        define_training_flags)
 
 FLAGS = flags.FLAGS
 # Google's run_classifier.py flags (same names and defaults).
@@ -82,8 +85,11 @@ define_training_flags(helps={
     "dtype": "Compute precision.",
     "deterministic": "Op determinism (slower).",
     "seed": "Seed of the head's initialisation, dropout and input order."})
+define_fine_tuning_flags()  # --early_stopping_patience
 flags.DEFINE_string("best_metric", None, "Metric picking best/ (default: accuracy; "
-                    "matthews_corrcoef for cola; pearson for regression; micro_f1 for multilabel).")
+                    "matthews_corrcoef for cola; pearson for regression; micro_f1 for multilabel). "
+                    "Also f1, roc_auc, pr_auc (binary), macro_roc_auc, micro_roc_auc, "
+                    "macro_pr_auc, micro_pr_auc (multilabel), loss, ...")
 flags.DEFINE_enum("pooling", "auto", ["auto", "pooler", "mean"], "Head input: Google's pooler "
                   "or the mean of the token vectors; auto: mean for sentence-transformers "
                   "folders that declare it (1_Pooling/config.json), else pooler.")

@@ -31,7 +31,8 @@ character spans out; see tftasks/ner/export.py).
 
 from absl import flags
 
-from tfcore.cli import config_from_flags, define_tpu_flags, define_training_flags
+from tfcore.cli import (config_from_flags, define_fine_tuning_flags, define_tpu_flags,
+                        define_training_flags)
 
 FLAGS = flags.FLAGS
 # Google's run_classifier.py flags (same names and defaults).
@@ -74,6 +75,7 @@ define_training_flags(helps={
     "dtype": "Compute precision.",
     "deterministic": "Op determinism (slower).",
     "seed": "Seed of the head's initialisation, dropout and input order."})
+define_fine_tuning_flags()  # --early_stopping_patience
 flags.DEFINE_enum("best_metric", "f1", ["f1", "precision", "recall", "accuracy"],
                   "Entity metric picking best/ (accuracy: per word).")
 flags.DEFINE_bool("do_export", True, "Export the SavedModel after --do_train.")

@@ -30,7 +30,8 @@ With --do_eval, the predict file is also evaluated every
 
 from absl import flags
 
-from tfcore.cli import config_from_flags, define_tpu_flags, define_training_flags
+from tfcore.cli import (config_from_flags, define_fine_tuning_flags, define_tpu_flags,
+                        define_training_flags)
 
 FLAGS = flags.FLAGS
 # Google's run_squad.py flags (same names and defaults).
@@ -69,6 +70,7 @@ define_training_flags(helps={
     "dtype": "Compute precision.",
     "deterministic": "Op determinism (slower).",
     "seed": "Seed of the head's initialisation, dropout and the question order."})
+define_fine_tuning_flags()  # --early_stopping_patience
 flags.DEFINE_bool("do_export", True, "Export the SavedModel after --do_train.")
 flags.DEFINE_string("export_dir", None, "SavedModel folder (default output_dir/saved_model).")
 

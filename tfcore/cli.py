@@ -10,6 +10,7 @@ Example:
     write_run_record("out", "run_pretraining.py")   # out/flags.txt, for --flagfile
 
     define_training_flags(defaults={"adam_bias_correction": None})  # at import
+    define_fine_tuning_flags()    # run_classifier.py, run_squad.py, run_ner.py
     config = config_from_flags(PretrainingConfig, flags.FLAGS)      # in main
 """
 
@@ -73,6 +74,12 @@ TRAINING_FLAGS = (
     ("bool", "deterministic", False, "Op determinism, fixed seeds, fixed input order."),
     ("integer", "seed", 12345, "Seed of initialisation, dropout and input order."),
 )
+# The flags of the fine-tuning scripts (tftasks.common.options.FineTuningOptions).
+FINE_TUNING_FLAGS = (
+    ("integer", "early_stopping_patience", 0, "Stop training after this many evaluations in "
+     "a row without a better --best_metric (needs --do_eval; 0: off). best/ keeps the best; "
+     "a rerun with the same patience trains no further."),
+)
 # Google's TPU flags: --use_tpu and --tpu_name work, the others are accepted.
 TPU_FLAGS = (
     ("bool", "use_tpu", False, "Same as --strategy=tpu."),
@@ -125,6 +132,14 @@ def define_training_flags(defaults=None, helps=None, flag_values=flags.FLAGS):
     Returns `{name: FlagHolder}`. Raises ValueError for a name not shared.
     """
     return _define(TRAINING_FLAGS, defaults, helps, flag_values, _calling_module_name(1))
+
+
+def define_fine_tuning_flags(defaults=None, helps=None, flag_values=flags.FLAGS):
+    """Defines the flags of the fine-tuning scripts (`FINE_TUNING_FLAGS`): --early_stopping_patience.
+
+    Same arguments and registration as `define_training_flags`.
+    """
+    return _define(FINE_TUNING_FLAGS, defaults, helps, flag_values, _calling_module_name(1))
 
 
 def define_tpu_flags(defaults=None, helps=None, flag_values=flags.FLAGS):

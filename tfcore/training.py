@@ -243,7 +243,8 @@ class Trainer:
           dataset_fn: `input_context -> tf.data.Dataset` of per-replica batches
             (each split into `grad_accum_steps` micro-batches), repeated.
           on_execution: optional `callback(step, metrics: dict of floats, seconds)`
-            after every `steps_per_execution` steps.
+            after every `steps_per_execution` steps. A true return value stops
+            training there (e.g. early stopping), with a checkpoint of that step.
           max_seconds: optional time budget: training stops (with a checkpoint)
             after the first execution that ends past it; a rerun resumes there.
         Returns the metrics of the last execution (floats).
@@ -271,11 +272,15 @@ class Trainer:
                 raise NonFiniteLossError(
                     f"Loss is {metrics['loss']} at step {step}; training stopped. The last "
                     f"good checkpoint is kept: {self.manager.latest_checkpoint}.")
-            if on_execution:
-                on_execution(step, metrics, seconds)
+            stop = bool(on_execution(step, metrics, seconds)) if on_execution else False
             out_of_time = deadline is not None and time.perf_counter() >= deadline
-            if step % save_checkpoints_steps == 0 or step >= num_train_steps or out_of_time:
+            if (step % save_checkpoints_steps == 0 or step >= num_train_steps or out_of_time
+                    or stop):
                 self.save()
+            if stop:
+                logging.info("Stopped at step %d of %d by the on_execution callback.", step,
+                             num_train_steps)
+                break
             if out_of_time:
                 logging.info("Time budget of %.0f s spent at step %d: stopping.", max_seconds,
                              step)

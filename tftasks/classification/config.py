@@ -2,7 +2,9 @@
 
 Google's run_classifier.py options (same names and defaults), the shared
 training options (`tfcore.training_options.TrainingOptions`: strategy,
-dtype, weight_decay, clip_norm, adam_bias_correction, seed, ...) and ours:
+dtype, weight_decay, clip_norm, adam_bias_correction, seed, ...), the
+fine-tuning ones (`tftasks.common.options.FineTuningOptions`:
+`early_stopping_patience`) and ours:
 the data source (`task_name`/`data_dir`, `tfds_*`, or local
 `train_file`/`eval_file`/`predict_file` with their columns), `task_type`,
 `pooling`, `best_metric`, the export. Two fields are None for "decide":
@@ -25,10 +27,10 @@ import dataclasses
 import os
 from typing import Optional
 
-from tfcore.training_options import (TrainingOptions, check_choice, check_positive,
-                                     check_ranges)
+from tfcore.training_options import check_choice, check_positive, check_ranges
 from tftasks.classification.labels import TASK_TYPES
 from tftasks.common.errors import ConfigError
+from tftasks.common.options import FineTuningOptions
 
 POOLINGS = ("auto", "pooler", "mean")
 LOCAL_FILES = (("train_file", "do_train"), ("eval_file", "do_eval"),
@@ -43,7 +45,7 @@ RANGES = (
 
 
 @dataclasses.dataclass(frozen=True)
-class ClassifierConfig(TrainingOptions):
+class ClassifierConfig(FineTuningOptions):
     """The options of one run; see the module doc and `run_classifier.py --help`."""
 
     # Google's run_classifier.py.

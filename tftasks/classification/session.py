@@ -103,8 +103,13 @@ class ClassifierSession(FineTuningSession):
         return self._dataset("eval", self.config.eval_batch_size)
 
     def eval_metrics(self, dataset):
-        return compute_metrics(self.space.task_type, predict_logits(self.model, dataset),
-                               self.data.labels["eval"])
+        metrics = compute_metrics(self.space.task_type, predict_logits(self.model, dataset),
+                                  self.data.labels["eval"])
+        if self.config.do_train and self.metric not in metrics:  # an AUC left out: undefined
+            raise DataError(f"--best_metric={self.metric} is undefined on the evaluation data "
+                            f"({self.data.splits['eval'].source}): it needs examples of both "
+                            "classes (multilabel: a label both present and absent).")
+        return metrics
 
     def num_examples(self, split):
         return len(self.data.splits[split])

@@ -26,7 +26,8 @@ class PeriodicEvaluator:
     """`Trainer.fit(on_execution=...)`: progress, then `evaluate(step)` when due.
 
     Due every `every` steps, at the end of each epoch (`steps_per_epoch`) and
-    at the last step. `eval_seconds` sums the time spent evaluating.
+    at the last step. `eval_seconds` sums the time spent evaluating. Returns
+    what `evaluate(step)` returns (true: stop training, e.g. early stopping).
 
     Example:
 
@@ -48,8 +49,10 @@ class PeriodicEvaluator:
         if self.evaluate and (step % self.every == 0 or epoch_end
                               or step >= self.num_train_steps):
             start = time.perf_counter()
-            self.evaluate(step)
+            stop = self.evaluate(step)
             self.eval_seconds += time.perf_counter() - start
+            return stop
+        return False
 
 
 class EvalHistory:

@@ -5,12 +5,17 @@
   classes);
 - `pearson`, `ranks` (average ranks for ties; Spearman is the Pearson of
   the ranks);
+- `roc_auc`, `average_precision` (PR-AUC) of scores against binary
+  targets, as scikit-learn's `roc_auc_score` and `average_precision_score`
+  compute them (tied scores form one threshold); `macro_average` of either
+  over the labels (columns) that have both classes;
 - `is_better`: the direction of a metric (losses: lower is better).
 
 Example:
 
     f1_score(8, 2, 0)                          # 0.888...
     pearson(ranks(scores), ranks(targets))     # Spearman's rho
+    roc_auc(np.array([0.9, 0.4, 0.4]), np.array([True, True, False]))  # 0.75
     is_better("loss", 0.3, best=0.4)           # True
 """
 
@@ -53,6 +58,62 @@ def pearson(x, y):
     x, y = x - x.mean(), y - y.mean()
     denominator = np.sqrt((x @ x) * (y @ y))
     return float(x @ y / denominator) if denominator else 0.0
+
+
+def _counts_at_thresholds(scores, is_positive):
+    """Cumulative true and false positives `[t]` at each distinct score, highest first."""
+    order = np.argsort(-np.asarray(scores, np.float64), kind="mergesort")
+    sorted_scores = np.asarray(scores, np.float64)[order]
+    positive = np.asarray(is_positive, bool)[order]
+    # The last example of each group of tied scores: a threshold takes the whole group.
+    last = np.r_[np.flatnonzero(np.diff(sorted_scores)), len(sorted_scores) - 1]
+    tp = np.cumsum(positive, dtype=np.float64)[last]
+    return tp, (last + 1) - tp
+
+
+def roc_auc(scores, is_positive):
+    """Area under the ROC curve of float `[n]` scores for bool `[n]` targets.
+
+    The trapezoid over the distinct thresholds (scikit-learn's
+    `roc_auc_score`): the probability that a random positive scores above a
+    random negative, ties counting 1/2. None when a class is absent.
+    """
+    if len(scores) == 0:
+        return None
+    tp, fp = _counts_at_thresholds(scores, is_positive)
+    if tp[-1] == 0 or fp[-1] == 0:
+        return None
+    tpr, fpr = np.r_[0.0, tp] / tp[-1], np.r_[0.0, fp] / fp[-1]
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1])) / 2)
+
+
+def average_precision(scores, is_positive):
+    """PR-AUC of float `[n]` scores for bool `[n]` targets: sum_t (R_t - R_t-1) P_t.
+
+    Over the distinct thresholds t from the highest score down, without
+    interpolation (scikit-learn's `average_precision_score`). None when
+    there is no positive.
+    """
+    if len(scores) == 0:
+        return None
+    tp, fp = _counts_at_thresholds(scores, is_positive)
+    if tp[-1] == 0:
+        return None
+    recall, precision = tp / tp[-1], tp / (tp + fp)
+    return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
+
+
+def macro_average(metric, scores, targets):
+    """Mean of `metric(scores[:, j], targets[:, j])` over the labels j with both classes.
+
+    `scores` float `[n, k]`, `targets` bool `[n, k]`. A label whose targets
+    are all true or all false is skipped; None when no label is left.
+    """
+    targets = np.asarray(targets, bool)
+    both = np.flatnonzero(targets.any(axis=0) & ~targets.all(axis=0))
+    if len(both) == 0:
+        return None
+    return float(np.mean([metric(scores[:, j], targets[:, j]) for j in both]))
 
 
 def is_better(metric, value, best):

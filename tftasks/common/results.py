@@ -4,7 +4,8 @@ Sections of an earlier `metrics.json` that this run did not produce (the
 `train` figures of a rerun with nothing left to train, or of a run that
 only evaluates or predicts) are kept: they describe the training of the
 weights this run used. `eval`/`predict` are never kept: after more training
-they would describe older weights.
+they would describe older weights. `early_stopping` is kept when `train`
+is (a run that trained again without early stopping drops it).
 
 Example:
 
@@ -19,6 +20,8 @@ from absl import logging
 
 # metrics.json sections a run without them keeps from the earlier metrics.json.
 KEPT_SECTIONS = ("train", "eval_history")
+# Sections about the training: kept only with the earlier `train` figures they go with.
+TRAINING_SECTIONS = ("early_stopping",)
 
 
 def merged_results(path, results):
@@ -38,7 +41,8 @@ def merged_results(path, results):
     if not isinstance(earlier, dict):
         return results
     merged = dict(results)
-    for section in KEPT_SECTIONS:
+    kept = KEPT_SECTIONS + (TRAINING_SECTIONS if "train" not in results else ())
+    for section in kept:
         if section not in merged and section in earlier:
             merged[section] = earlier[section]
     return merged

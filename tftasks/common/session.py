@@ -8,7 +8,12 @@ it (see "Hooks" below).
 
 Which weights are evaluated, predicted with and exported: `best/` when it
 exists (unless this run trained without `do_eval`), else the latest
-checkpoint in `output_dir`, else `init_checkpoint`. Evaluations (periodic
+checkpoint in `output_dir`, else `init_checkpoint`. With
+`early_stopping_patience` N (and `do_eval`), training stops after N
+evaluations in a row without a better metric (a checkpoint is saved at that
+step; `metrics.json` gets `early_stopping`: metric, patience, best_step,
+stopped_at_step (None: not stopped)); a rerun with the same N finds the stop
+in `eval_history.json` and trains no further. Evaluations (periodic
 and final) also go to TensorBoard events under `output_dir/eval`; the final
 one to Google's `eval_results.txt`.
 
@@ -21,7 +26,8 @@ Hooks (the subclass sets/implements): `load_data()` (sets `self.metric`),
 `config` has the fields of `tfcore.training_options.TrainingOptions` and
 output_dir, init_checkpoint, use_tpu, tpu_name, do_train, do_eval,
 do_predict, do_export, export_dir, train_batch_size, eval_batch_size,
-save_checkpoints_steps.
+save_checkpoints_steps, early_stopping_patience
+(`tftasks.common.options.FineTuningOptions`).
 """
 
 import os
@@ -32,6 +38,7 @@ from absl import logging
 from tfcore import distribute, experiment, reporting
 from tfcore.io import write_json_atomically
 from tftasks.common.best_checkpoint import BestCheckpoint
+from tftasks.common.early_stopping import early_stopping_state
 from tftasks.common.errors import DataError
 from tftasks.common.evaluation import EVAL_HISTORY, EvalHistory, PeriodicEvaluator
 from tftasks.common.outputs import write_eval_results
@@ -95,9 +102,13 @@ class FineTuningSession:
         if self.chief:
             best.recover()  # after a run killed while it replaced best/
         history = EvalHistory(self.path(EVAL_HISTORY))
+        patience = c.early_stopping_patience if c.do_eval else 0
+        if patience and self.has_own_checkpoint and self._stopped_early(history):
+            return
         eval_data = self.eval_dataset() if c.do_eval else None
 
         def evaluate(step):
+            """Evaluates into best/ and the history; True when early stopping ends training."""
             metrics = self.eval_metrics(eval_data)
             history.add(step, metrics)
             improved = self.chief and best.offer(step, metrics, self.save_best)
@@ -106,6 +117,14 @@ class FineTuningSession:
                 reporting.write_scalars(self.path(EVAL_EVENTS), step, metrics)
             logging.info("Step %d: eval %s = %.4f%s", step, self.metric, metrics[self.metric],
                          " (best so far: saved to best/)" if improved else "")
+            if not patience:
+                return False
+            state = early_stopping_state(history.entries, self.metric, patience)
+            if state["stopped_at_step"] is not None:
+                logging.info("Early stopping at step %d of %d: %d evaluations without a better "
+                             "%s than step %d's.", step, self.num_train_steps, patience,
+                             self.metric, state["best_step"])
+            return state["stopped_at_step"] is not None
 
         reporter = reporting.TrainingReporter(
             self.num_train_steps, self.path("train") if self.chief else None,
@@ -122,6 +141,9 @@ class FineTuningSession:
         reporter.close()
         self.step = self.trainer.step
         self.results["eval_history"] = history.entries
+        if patience:
+            self.results["early_stopping"] = early_stopping_state(history.entries, self.metric,
+                                                                  patience)
         if not last:  # fit returns {} when the checkpoint is already at the last step
             logging.info("Already at step %d of %d: nothing to train; metrics.json keeps the "
                          "earlier run's train figures.", self.step, self.num_train_steps)
@@ -130,6 +152,28 @@ class FineTuningSession:
                                      seconds=seconds - callback.eval_seconds,
                                      eval_seconds=callback.eval_seconds,
                                      examples=self.num_examples("train"))
+
+    def _stopped_early(self, history):
+        """True (with the results set) if the history already reached the early stop.
+
+        A rerun after an early stop with the same patience trains no further:
+        the model is restored from the checkpoint of the stopping step and
+        best/ is used as after the first run.
+        """
+        c = self.config
+        state = early_stopping_state(history.entries, self.metric, c.early_stopping_patience)
+        if state["stopped_at_step"] is None:
+            return False
+        self.trainer.restore_or_initialize(self.out, c.keep_checkpoint_max)
+        self.step = self.trainer.step
+        logging.info("Training stopped early at step %d (%d evaluations without a better %s "
+                     "than step %d's): nothing to train; metrics.json keeps the earlier run's "
+                     "train figures. A larger --early_stopping_patience (or 0) continues it.",
+                     state["stopped_at_step"], c.early_stopping_patience, self.metric,
+                     state["best_step"])
+        self.results["eval_history"] = history.entries
+        self.results["early_stopping"] = state
+        return True
 
     def select_weights(self):
         """Loads best/ when it should be used (see module doc)."""

@@ -1,7 +1,8 @@
 """`NerConfig`: one token-classification run; fields == `run_ner.py`'s flag names.
 
 Google's run_classifier.py options where they exist (same names and
-defaults), the shared training options (`TrainingOptions`) and ours: the
+defaults), the shared training options (`TrainingOptions`), the fine-tuning
+ones (`FineTuningOptions`: `early_stopping_patience`) and ours: the
 data (CoNLL files `train_file`/`eval_file`/`predict_file` with
 `token_column`/`tag_column`, or `tfds_*`), `tag_scheme`, `best_metric`, the
 export. `do_lower_case=None` lets a Hugging Face folder's
@@ -21,9 +22,9 @@ import dataclasses
 import os
 from typing import Optional
 
-from tfcore.training_options import (TrainingOptions, check_choice, check_positive,
-                                     check_ranges)
+from tfcore.training_options import check_choice, check_positive, check_ranges
 from tftasks.common.errors import ConfigError
+from tftasks.common.options import FineTuningOptions
 from tftasks.ner.tags import SCHEMES
 
 TAG_SCHEMES = ("auto",) + SCHEMES
@@ -39,7 +40,7 @@ RANGES = (
 
 
 @dataclasses.dataclass(frozen=True)
-class NerConfig(TrainingOptions):
+class NerConfig(FineTuningOptions):
     """The options of one run; see the module doc and `run_ner.py --help`."""
 
     vocab_file: Optional[str] = None

@@ -1,7 +1,8 @@
 """`SquadConfig`: one run of `run_squad.py`; fields == its flag names.
 
 Google's run_squad.py options (same names and defaults), the shared training
-options (`tfcore.training_options.TrainingOptions`) and ours: `do_eval`
+options (`tfcore.training_options.TrainingOptions`), the fine-tuning ones
+(`FineTuningOptions`: `early_stopping_patience`) and ours: `do_eval`
 (evaluate on `predict_file` every `save_checkpoints_steps`, keeping `best/`
 by F1), `max_train_rows`, the export. `do_lower_case` None means "decide":
 a Hugging Face folder's `tokenizer_config.json`, else True (Google's default).
@@ -21,8 +22,9 @@ import dataclasses
 import os
 from typing import Optional
 
-from tfcore.training_options import TrainingOptions, check_positive, check_ranges
+from tfcore.training_options import check_positive, check_ranges
 from tftasks.common.errors import ConfigError
+from tftasks.common.options import FineTuningOptions
 
 RANGES = (
     ("learning_rate", lambda v: v > 0, "positive"),
@@ -34,7 +36,7 @@ RANGES = (
 
 
 @dataclasses.dataclass(frozen=True)
-class SquadConfig(TrainingOptions):
+class SquadConfig(FineTuningOptions):
     """The options of one run; see the module doc and `run_squad.py --help`."""
 
     # Google's run_squad.py.
