@@ -71,6 +71,8 @@ def _table(num_layers):
     rows = [(f"{e}/{n}", f"{ge}/{n}", f"{he}.{n}.weight", False, False)
             for n in ("word_embeddings", "position_embeddings", "token_type_embeddings")]
     rows += _norm(f"{e}/layer_norm", f"{ge}/LayerNorm", f"{he}.LayerNorm")
+    # With embedding_size (ELECTRA-style): no Google BERT or HF BERT name exists; ours.
+    rows += _dense("bert/embeddings_project", "bert/embeddings_project", "bert.embeddings_project")
     for i in range(num_layers):
         o, g, h = f"bert/layer_{i}", f"bert/encoder/layer_{i}", f"bert.encoder.layer.{i}"
         for p in ("query", "key", "value"):
@@ -108,7 +110,7 @@ def _table(num_layers):
 def _normalise_hf_key(key):
     """HF keys come with or without the `bert.` prefix, LayerNorm as gamma/beta or weight/bias."""
     key = key.replace("LayerNorm.gamma", "LayerNorm.weight").replace("LayerNorm.beta", "LayerNorm.bias")
-    if key.startswith(("embeddings.", "encoder.", "pooler.")):
+    if key.startswith(("embeddings.", "encoder.", "pooler.", "embeddings_project.")):
         key = "bert." + key
     return key
 

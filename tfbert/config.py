@@ -8,6 +8,8 @@ are never read by the encoder and pass whatever their value; keys that would
 change its numbers (`is_decoder`, `add_cross_attention`,
 `position_embedding_type`) are errors unless they have the value BERT has;
 `tie_word_embeddings: false` is a warning (only an MLM head would differ).
+`embedding_size` (Hugging Face's ElectraConfig key) makes the embedding tables
+narrower than `hidden_size`, projected by `embeddings_project`.
 
 Example:
 
@@ -17,10 +19,11 @@ Example:
 """
 
 import dataclasses
+from typing import Optional
 
 from absl import logging
 
-from tfcore.config import TransformerConfig
+from tfcore.config import ConfigError, TransformerConfig
 from tfcore.layers.activations import ACTIVATIONS
 
 # Google's modeling.py hard-codes this epsilon; HF's config names it layer_norm_eps.
@@ -44,7 +47,9 @@ class BertConfig(TransformerConfig):
         "_name_or_path", "architectures", "model_type", "transformers_version",
         "torch_dtype", "dtype", "use_cache", "gradient_checkpointing", "pad_token_id",
         "bos_token_id", "eos_token_id", "classifier_dropout", "id2label", "label2id",
-        "tie_word_embeddings", *UNSUPPORTED_UNLESS})
+        "tie_word_embeddings", *UNSUPPORTED_UNLESS,
+        # Hugging Face ElectraConfig: its multiple-choice head only (no encoder weight).
+        "summary_type", "summary_use_proj", "summary_activation", "summary_last_dropout"})
     _UNSUPPORTED_UNLESS = UNSUPPORTED_UNLESS
 
     _POSITIVE = TransformerConfig._POSITIVE + ("type_vocab_size",)
@@ -55,6 +60,27 @@ class BertConfig(TransformerConfig):
     type_vocab_size: int = 16
     initializer_range: float = 0.02
     layer_norm_eps: float = LAYER_NORM_EPSILON
+    embedding_size: Optional[int] = None
+    """Width of the embedding tables when it differs from `hidden_size` (ELECTRA,
+    ALBERT): a dense `embeddings_project` maps them to `hidden_size`. None (BERT):
+    the tables are `hidden_size` wide and the key is not written to JSON."""
+
+    @property
+    def embedding_width(self) -> int:
+        """The width of the embedding tables: `embedding_size`, else `hidden_size`."""
+        return self.hidden_size if self.embedding_size is None else self.embedding_size
+
+    def _check_ranges(self):
+        super()._check_ranges()
+        if self.embedding_size is not None and self.embedding_size <= 0:
+            raise ConfigError(f"key 'embedding_size' must be positive, got {self.embedding_size}.")
+
+    def to_dict(self):
+        """The fields; `embedding_size` only when set (Google's bert_config.json has no such key)."""
+        values = super().to_dict()
+        if values["embedding_size"] is None:
+            del values["embedding_size"]
+        return values
 
     @classmethod
     def check_foreign_keys(cls, values, source):

@@ -16,8 +16,11 @@ class MaskedLanguageModel(keras.layers.Layer):
     Call args:
       sequence_output: `[batch, seq, hidden]`.
       masked_positions: int `[batch, P]`.
-      embedding_table: `[vocab, hidden]`, the word embeddings (tied decoder).
+      embedding_table: `[vocab, width]`, the word embeddings (tied decoder).
     Returns logits `[batch, P, vocab]`.
+
+    `embedding_size`: the transform's width when the table is narrower than the
+    hidden states (ELECTRA's generator, ALBERT); default: the hidden size.
 
     Example:
 
@@ -26,9 +29,10 @@ class MaskedLanguageModel(keras.layers.Layer):
     """
 
     def __init__(self, vocab_size, activation="gelu", layer_norm_epsilon=1e-12,
-                 initializer_range=0.02, **kwargs):
+                 initializer_range=0.02, embedding_size=None, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size = vocab_size
+        self.embedding_size = embedding_size
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
@@ -37,14 +41,15 @@ class MaskedLanguageModel(keras.layers.Layer):
     def build(self, sequence_output_shape, masked_positions_shape=None,
               embedding_table_shape=None):
         hidden = sequence_output_shape[-1]
+        width = self.embedding_size or hidden
         self.transform = keras.layers.Dense(
-            hidden, name="transform", dtype=self.dtype_policy,
+            width, name="transform", dtype=self.dtype_policy,
             kernel_initializer=keras.initializers.TruncatedNormal(
                 stddev=self.initializer_range))
         self.transform.build((None, hidden))
         self.layer_norm = LayerNorm(
             epsilon=self.layer_norm_epsilon, name="layer_norm", dtype=self.dtype_policy)
-        self.layer_norm.build((None, hidden))
+        self.layer_norm.build((None, width))
         self.output_bias = self.add_weight(
             shape=(self.vocab_size,), initializer="zeros", name="output_bias")
 
@@ -66,6 +71,8 @@ class MaskedLanguageModel(keras.layers.Layer):
         config.update(vocab_size=self.vocab_size, activation=self.activation,
                       layer_norm_epsilon=self.layer_norm_epsilon,
                       initializer_range=self.initializer_range)
+        if self.embedding_size is not None:
+            config.update(embedding_size=self.embedding_size)
         return config
 
 

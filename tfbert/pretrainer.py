@@ -87,7 +87,7 @@ class BertPretrainer(PretrainedMixin, ConfigModel):
         self.masked_lm = MaskedLanguageModel(
             vocab_size=c.vocab_size, activation=c.hidden_act,
             layer_norm_epsilon=c.layer_norm_eps, initializer_range=c.initializer_range,
-            name="masked_lm", dtype=self.dtype_policy)
+            embedding_size=c.embedding_size, name="masked_lm", dtype=self.dtype_policy)
         self.next_sentence = NextSentencePrediction(
             initializer_range=c.initializer_range, name="next_sentence",
             dtype=self.dtype_policy)
