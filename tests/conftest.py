@@ -23,7 +23,7 @@ SLOW_PATHS = ("reliability/test_data_creation_faults.py", "reliability/test_pret
               "reliability/test_sustained_serving.py", "journeys/", "test_run_pretraining.py",
               "test_run_classifier.py", "test_classifier_run_outputs.py",
               "tftasks/pretraining/test_run.py", "test_run_squad.py", "test_run_ner.py",
-              "test_extract_features.py", "test_run_translation.py",
+              "test_extract_features.py", "test_run_translation.py", "test_classifier_early_stopping.py",
               "tfseq2seq/test_tokenization_fresh_process.py")
 
 
