@@ -15,6 +15,7 @@ CLI writes the same bytes) and is a Hugging Face GPT-2 folder.
 
 import json
 import os
+import re
 import time
 
 import numpy as np
@@ -43,8 +44,13 @@ def journey(tmp_path_factory):
     return folder, results
 
 
+def readme_code():
+    """The runnable blocks of the README, joined."""
+    return "\n".join(code for _, _, code in readme_blocks(README))
+
+
 def test_readme_has_the_journey_blocks():
-    codes = "\n".join(code for _, _, code in readme_blocks(README))
+    codes = readme_code()
     for command in ("python run_pretraining.py", "--init_checkpoint=pretraining_output",
                     "python run_pretraining.py --model=gpt",
                     "python -m tfgpt.generate --checkpoint_dir=gpt_output"):
@@ -112,7 +118,10 @@ def test_gpt_pretrained_after_bert_in_the_same_folder(journey, tmp_path):
     output_dir = os.path.join(folder, "gpt_output")
     with open(os.path.join(output_dir, "metrics.json")) as f:
         metrics = json.load(f)
-    assert metrics["steps"] == preset_config("embedded_gpt").num_train_steps
+    # The embedded default's settings, with the README's --num_train_steps when it gives one.
+    steps = re.search(r"run_pretraining\.py --model=gpt --num_train_steps=(\d+)", readme_code())
+    expected = int(steps.group(1)) if steps else preset_config("embedded_gpt").num_train_steps
+    assert metrics["steps"] == expected
     data = os.path.join(output_dir, "data")
     with open(os.path.join(data, "gpt_train_records", "vocab.json")) as f:
         vocab = json.load(f)

@@ -107,7 +107,7 @@ def test_bert_tokenizer_takes_any_text_and_bytes(tokenizers, batch):
     TRIED["BertTokenizer (cased and uncased, + packing)"] += len(batch)
 
 
-@settings(FAST, max_examples=60)
+@settings(FAST, max_examples=20)
 @given(batch=batches())
 def test_byte_pair_tokenizer_round_trips_every_byte(tokenizers, batch):
     made, fns = tokenizers
