@@ -22,6 +22,8 @@ GROUPS = {
                            "beam-4 translation tok/s: Seq2SeqModel vs HF MarianMTModel, same weights"),
         "seq2seq_cache": ("bench.speed.seq2seq_cache",
                           "Seq2SeqModel cached greedy generate vs an uncached decode loop"),
+        "optimizer_apply": ("bench.speed.optimizer_apply",
+                            "one AdamW apply on all-MiniLM-L6-v2's shapes: fused kernels vs element-wise"),
     },
     "parity": {
         "minilm": ("bench.parity.minilm",
